@@ -1,0 +1,106 @@
+# hpod: one build for the server, the trainer and their tests.
+# Targets: all deps test unit integration browser demo bench fmt lint clean.
+# Objects go to build/, programs to bin/. V=1 shows full commands.
+
+CC      ?= gcc
+SAN     ?=
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -MMD -MP $(SAN)
+LDFLAGS += $(SAN)
+BUILD   ?= build
+BIN     ?= bin
+
+PKGS       := libmicrohttpd jansson libpq libcurl zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Debian's OpenBLAS carries LAPACK's Fortran routines (dpotrf_ and friends).
+BLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   := $(shell pkg-config --libs openblas 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# The trainer: a library (every trainer/*.c but the CLI) and bin/hpod-train.
+NN_SRC  := $(filter-out trainer/cli.c,$(wildcard trainer/*.c))
+NN_OBJ  := $(NN_SRC:%.c=$(BUILD)/%.o)
+NN_LIB  := $(BUILD)/libnn.a
+
+# The server: a library (every server file but main.c) and bin/hpod.
+SRV_SRC := $(filter-out server/main.c,$(wildcard server/*.c server/*/*.c))
+SRV_OBJ := $(SRV_SRC:%.c=$(BUILD)/%.o)
+SRV_LIB := $(BUILD)/libhpod.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit unit-bins integration browser demo bench fmt lint clean
+
+all: $(BIN)/hpod $(BIN)/hpod-train
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC  $<")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -Iserver -Itrainer -c $< -o $@
+
+$(NN_LIB): $(NN_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SRV_LIB): $(SRV_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/hpod: $(BUILD)/server/main.o $(SRV_LIB)
+	@mkdir -p $(BIN)
+	@$(if $(Q),echo "  LD  $@")
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(BLAS_LIBS) -lpthread -lm
+
+$(BIN)/hpod-train: $(BUILD)/trainer/cli.o $(NN_LIB)
+	@mkdir -p $(BIN)
+	@$(if $(Q),echo "  LD  $@")
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(BLAS_LIBS) -lpthread -lm
+
+$(BUILD)/tests/%: tests/unit/%.c $(SRV_LIB) $(NN_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC  $<")
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) $(CHECK_CFLAGS) -Iserver -Itrainer \
+	    $< $(SRV_LIB) $(NN_LIB) -o $@ $(LDFLAGS) $(CHECK_LIBS) $(PKG_LIBS) $(BLAS_LIBS) -lpthread -lm
+
+# `make test` is the one test command: dependencies, build, then every suite.
+test: deps all $(UNIT_BIN)
+	$(Q)tests/run.sh
+
+unit-bins: $(UNIT_BIN)
+
+unit: all $(UNIT_BIN)
+	$(Q)tests/run.sh unit
+
+integration: all
+	$(Q)tests/run.sh integration
+
+browser: all
+	$(Q)tests/run.sh browser
+
+demo: deps all
+	$(Q)scripts/demo.sh
+
+bench: deps all
+	$(Q)bench/run.sh
+
+fmt:
+	$(Q)clang-format -i $(wildcard server/*.[ch] server/*/*.[ch] trainer/*.[ch] tests/unit/*.[ch])
+
+lint:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance \
+	    --suppress=missingIncludeSystem -Iserver -Itrainer server trainer
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,220 @@
+/* http: libmicrohttpd glue. A thread per connection keeps handlers simple
+ * (they may block on the database) and lets server-sent event streams
+ * wait on a condition variable. Routing itself is routes.c's job; this
+ * file accumulates bodies, checks tokens on writes, and writes replies.
+ * SPDX-License-Identifier: MIT */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "mem.h"
+#include "routes.h"
+
+static struct MHD_Daemon *daemon_handle;
+static const char *write_token;
+static atomic_ullong request_seq;
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void queue(struct req *r, int status, struct MHD_Response *resp) {
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    r->status = status;
+    MHD_queue_response(r->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+}
+
+void http_reply_text(struct req *r, int status, const char *content_type,
+                     const char *text, size_t len) {
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    queue(r, status, resp);
+}
+
+void http_reply_json(struct req *r, int status, json_t *json) {
+    /* 16 significant digits print 0.4 as 0.4 (17 would show 0.40000000000000002)
+     * and stay within one unit in the last place of the stored double. */
+    char *s = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    json_decref(json);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    queue(r, status, resp);
+}
+
+void http_reply_error(struct req *r, const struct err *e) {
+    int status = e && e->http ? e->http : 500;
+    const char *code = e && e->code ? e->code : "internal";
+    const char *msg = e && e->msg[0] ? e->msg : "the server failed";
+    json_t *body = json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", msg,
+                             "field",
+                             e && e->field[0] ? json_string(e->field) : json_null());
+    if (status >= 500) {
+        log_warn("http", "server_error", "req=%s code=%s", r->id, code);
+    }
+    http_reply_json(r, status, body);
+}
+
+void http_reply_result(struct req *r, int status, json_t *json, const struct err *e) {
+    if (json) http_reply_json(r, status, json);
+    else http_reply_error(r, e);
+}
+
+void http_reply_fd(struct req *r, int fd, size_t size, const char *content_type) {
+    struct MHD_Response *resp = MHD_create_response_from_fd(size, fd);
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    queue(r, 200, resp);
+}
+
+void http_reply_stream(struct req *r, const char *content_type, http_stream_fn fn,
+                       void *cls, void (*free_fn)(void *)) {
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 64 * 1024, (MHD_ContentReaderCallback)fn, cls, free_fn);
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    queue(r, 200, resp);
+}
+
+const char *http_query(const struct req *r, const char *key) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+json_t *http_body_object(const struct req *r, struct err *e) {
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    if (ct && strncmp(ct, "application/json", 16) != 0) {
+        err_set(e, 415, "unsupported_media_type", NULL,
+                "Content-Type must be application/json");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        err_set(e, 400, "malformed_json", NULL, "body is not valid JSON: %s (line %d)",
+                je.text, je.line);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        err_set(e, 400, "body_not_object", NULL, "body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* Constant-time comparison so the token cannot be guessed byte by byte. */
+static int token_matches(const char *given, const char *want) {
+    size_t n = strlen(want), m = strlen(given);
+    unsigned char diff = (unsigned char)(n != m);
+    for (size_t i = 0; i < n; i++) {
+        diff |= (unsigned char)(want[i] ^ (i < m ? given[i] : 0));
+    }
+    return diff == 0;
+}
+
+static int is_authorized(struct req *r) {
+    if (!write_token) return 1;
+    if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) return 1;
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
+    return h && strncmp(h, "Bearer ", 7) == 0 && token_matches(h + 7, write_token);
+}
+
+static void dispatch(struct req *r) {
+    struct err e;
+    err_clear(&e);
+    if (r->is_too_large) {
+        err_set(&e, 413, "too_large", NULL, "request body exceeds %d bytes", HTTP_BODY_MAX);
+        http_reply_error(r, &e);
+    } else if (!is_authorized(r)) {
+        err_set(&e, 401, "unauthorized", NULL, "this write needs a valid bearer token");
+        http_reply_error(r, &e);
+    } else {
+        routes_dispatch(r);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls) {
+    (void)cls;
+    (void)version;
+    struct req *r = *con_cls;
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        r->conn = conn;
+        r->method = method;
+        r->path = url;
+        r->t_start_ms = now_ms();
+        snprintf(r->id, sizeof r->id, "%08x%04llx", (unsigned)time(NULL),
+                 (unsigned long long)(atomic_fetch_add(&request_seq, 1) & 0xffff));
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->is_too_large && r->body_len + *upload_size > HTTP_BODY_MAX) {
+            r->is_too_large = 1;
+        }
+        if (!r->is_too_large) {
+            r->body = xrealloc(r->body, r->body_len + *upload_size + 1);
+            memcpy(r->body + r->body_len, upload, *upload_size);
+            r->body_len += *upload_size;
+            r->body[r->body_len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    dispatch(r);
+    return MHD_YES;
+}
+
+static void on_complete(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe) {
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct req *r = *con_cls;
+    if (!r) return;
+    log_info("http", "request", "req=%s method=%s path=%s status=%d dur_ms=%.1f", r->id,
+             r->method, r->path, r->status, now_ms() - r->t_start_ms);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+int http_start(const struct http_cfg *cfg, int *port_out, struct err *e) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+    if (inet_pton(AF_INET, cfg->host, &addr.sin_addr) != 1) {
+        return err_set(e, 500, "listen_failed", "host", "bad listen address %s", cfg->host);
+    }
+    write_token = cfg->token;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG;
+    daemon_handle = MHD_start_daemon(
+        flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_NOTIFY_COMPLETED, &on_complete, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+    if (!daemon_handle) {
+        return err_set(e, 500, "listen_failed", "port", "cannot listen on %s:%d", cfg->host,
+                       cfg->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+    *port_out = info ? info->port : cfg->port;
+    return 0;
+}
+
+void http_stop(void) {
+    if (daemon_handle) MHD_stop_daemon(daemon_handle);
+    daemon_handle = NULL;
+}

@@ -1,0 +1,179 @@
+/* main: bin/hpod. Parses the command line, picks the database (external
+ * via HPOD_DATABASE_URL or the embedded cluster), migrates, starts the
+ * HTTP server and waits for SIGINT/SIGTERM. No request logic lives here.
+ * Subcommands: serve, migrate.
+ * SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "h_static.h"
+#include "http.h"
+#include "log.h"
+#include "migrate.h"
+#include "pgembed.h"
+#include "store.h"
+
+#define DEFAULT_PORT 8080
+#define DB_POOL_SIZE 16
+
+struct opts {
+    const char *host;
+    int port;
+    int n_workers;
+    char root[PATH_MAX]; /* the folder holding migrations/ and web/ */
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: hpod serve [--host ADDR] [--port N] [--workers N] [--root DIR]\n"
+            "       hpod migrate [--root DIR]\n"
+            "\n"
+            "With HPOD_DATABASE_URL unset, hpod runs its own PostgreSQL under ./var/pg.\n");
+}
+
+/* The install root is the folder above bin/, unless --root or HPOD_ROOT. */
+static void default_root(char *out, size_t n) {
+    const char *env = getenv("HPOD_ROOT");
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+    } else if (len > 0) {
+        exe[len] = '\0';
+        snprintf(out, n, "%s", dirname(dirname(exe)));
+    } else {
+        snprintf(out, n, ".");
+    }
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o) {
+    static const struct option longs[] = {
+        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
+        {"workers", required_argument, NULL, 'w'}, {"root", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    o->host = "127.0.0.1";
+    o->port = DEFAULT_PORT;
+    o->n_workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    default_root(o->root, sizeof o->root);
+    for (int c; (c = getopt_long(argc, argv, "H:p:w:r:h", longs, NULL)) != -1;) {
+        char *end = NULL;
+        switch (c) {
+        case 'H': o->host = optarg; break;
+        case 'p':
+            o->port = (int)strtol(optarg, &end, 10);
+            if (*end || o->port < 0 || o->port > 65535) {
+                fprintf(stderr, "hpod: --port must be 0-65535, got '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'w':
+            o->n_workers = (int)strtol(optarg, &end, 10);
+            if (*end || o->n_workers < 0 || o->n_workers > 256) {
+                fprintf(stderr, "hpod: --workers must be 0-256, got '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'r': snprintf(o->root, sizeof o->root, "%s", optarg); break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    return 0;
+}
+
+/* Connect (starting the embedded cluster if needed) and migrate. */
+static int open_database(const struct opts *o, struct pgembed *pg, struct err *e) {
+    const char *url = getenv("HPOD_DATABASE_URL");
+    char host[256];
+    if (url && *url) {
+        store_dsn_host(url, host, sizeof host);
+        log_info("db", "database", "mode=external host=%s", host);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) return err_set(e, 500, "db_embed", NULL, "no cwd");
+        if (pgembed_start(pg, cwd, e) != 0) return -1;
+        url = pg->dsn;
+    }
+    if (store_open(url, DB_POOL_SIZE, e) != 0) return -1;
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/migrations", o->root);
+    int latest = 0;
+    if (migrate_run(dir, &latest, e) != 0) return -1;
+    log_info("db", "migrated", "version=%d", latest);
+    return 0;
+}
+
+static int wait_for_signal(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    return sig;
+}
+
+static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
+    char web[PATH_MAX + 8];
+    snprintf(web, sizeof web, "%s/web", o->root);
+    if (h_static_init(web, e) != 0) return -1;
+    if (open_database(o, pg, e) != 0) return -1;
+    struct http_cfg cfg = {.host = o->host, .port = o->port, .token = getenv("HPOD_TOKEN")};
+    if (cfg.token && !*cfg.token) cfg.token = NULL;
+    int port = 0;
+    if (http_start(&cfg, &port, e) != 0) return -1;
+    log_info("http", "listening", "url=http://%s:%d/ workers=%d", o->host, port,
+             o->n_workers);
+    int sig = wait_for_signal();
+    log_info("main", "shutdown", "signal=%d", sig);
+    http_stop();
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    log_init();
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    struct opts o;
+    if (parse_opts(argc - 1, argv + 1, &o) != 0) return 2;
+
+    /* Block the stop signals in every thread; the main thread sigwaits. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct err e;
+    err_clear(&e);
+    struct pgembed pg = {0};
+    int rc;
+    if (strcmp(cmd, "serve") == 0) {
+        rc = serve(&o, &pg, &e);
+    } else if (strcmp(cmd, "migrate") == 0) {
+        rc = open_database(&o, &pg, &e);
+    } else {
+        fprintf(stderr, "hpod: unknown command '%s'\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    if (rc != 0) {
+        log_error("main", "fatal", "code=%s msg=\"%s\"", e.code ? e.code : "internal", e.msg);
+        fprintf(stderr, "hpod: %s\n", e.msg);
+    }
+    store_close();
+    pgembed_stop(&pg);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,92 @@
+/* routes: the route table and its matcher. Handlers are h_<res>_<action>
+ * and live in h_<res>.c; each ends in exactly one http_reply_*.
+ * SPDX-License-Identifier: MIT */
+#include "routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "h_health.h"
+#include "h_metrics.h"
+#include "h_static.h"
+#include "h_study.h"
+#include "h_trial.h"
+
+typedef void (*route_fn)(struct req *r);
+
+struct route {
+    const char *method;
+    const char *pattern;
+    route_fn fn;
+};
+
+static const struct route table[] = {
+    {"GET", "/healthz", h_health_live},
+    {"GET", "/readyz", h_health_ready},
+    {"GET", "/metrics", h_metrics_get},
+    {"POST", "/api/v1/studies", h_study_create},
+    {"GET", "/api/v1/studies", h_study_list},
+    {"GET", "/api/v1/studies/{id}", h_study_get},
+    {"DELETE", "/api/v1/studies/{id}", h_study_delete},
+    {"POST", "/api/v1/studies/{id}/stop", h_study_stop},
+    {"POST", "/api/v1/studies/{id}/resume", h_study_resume},
+    {"GET", "/api/v1/studies/{id}/leaderboard", h_study_leaderboard},
+    {"GET", "/api/v1/studies/{id}/events", h_study_events},
+    {"GET", "/api/v1/studies/{id}/curves", h_trial_curves},
+    {"POST", "/api/v1/studies/{id}/trials", h_trial_enqueue},
+    {"GET", "/api/v1/studies/{id}/trials", h_trial_list},
+    {"POST", "/api/v1/studies/{id}/trials/ask", h_trial_ask},
+    {"GET", "/api/v1/studies/{id}/trials/{number}", h_trial_get},
+    {"POST", "/api/v1/studies/{id}/trials/{number}/report", h_trial_report},
+    {"POST", "/api/v1/studies/{id}/trials/{number}/heartbeat", h_trial_heartbeat},
+    {"POST", "/api/v1/studies/{id}/trials/{number}/complete", h_trial_complete},
+    {"POST", "/api/v1/studies/{id}/trials/{number}/fail", h_trial_fail},
+};
+
+/* Match path against pattern segment by segment; {x} takes one non-empty
+ * segment. Captures point into buf, a copy of the path cut at slashes. */
+static int match(const char *pattern, const char *path, char *buf, size_t n, struct req *r) {
+    if (pattern[0] != '/' || path[0] != '/' || strlen(path) >= n) return 0;
+    strcpy(buf, path);
+    r->n_captures = 0;
+    const char *p = pattern + 1;
+    char *s = buf + 1;
+    for (;;) {
+        size_t pl = strcspn(p, "/"), sl = strcspn(s, "/");
+        char p_sep = p[pl], s_sep = s[sl];
+        if (*p == '{') {
+            if (sl == 0 || r->n_captures == HTTP_MAX_CAPTURES) return 0;
+            r->captures[r->n_captures++] = s;
+        } else if (pl != sl || strncmp(p, s, pl) != 0) {
+            return 0;
+        }
+        if (!p_sep && !s_sep) return 1;
+        if (!p_sep || !s_sep) return 0;
+        s[sl] = '\0';
+        p += pl + 1;
+        s += sl + 1;
+    }
+}
+
+void routes_dispatch(struct req *r) {
+    static __thread char buf[1024];
+    int is_path_known = 0;
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (!match(table[i].pattern, r->path, buf, sizeof buf, r)) continue;
+        is_path_known = 1;
+        if (strcmp(table[i].method, r->method) != 0) continue;
+        table[i].fn(r);
+        return;
+    }
+    struct err e;
+    if (is_path_known) {
+        err_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed on %s", r->method,
+                r->path);
+        http_reply_error(r, &e);
+    } else if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->method, "GET") != 0) {
+        err_set(&e, 404, "not_found", NULL, "no route %s %s", r->method, r->path);
+        http_reply_error(r, &e);
+    } else {
+        h_static_get(r);
+    }
+}

@@ -1,0 +1,159 @@
+/* store: a fixed pool of libpq connections guarded by one mutex and a
+ * condition variable, transactions with bounded retry, and SQLSTATE
+ * mapping. It knows no table: queries belong to the store_<res>.c files.
+ * SPDX-License-Identifier: MIT */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+
+/* Serialization failures under contention resolve within a few attempts;
+ * 8 keeps a pathological storm from holding a request for long. */
+#define STORE_TX_RETRIES 8
+#define STORE_CONNECT_TIMEOUT_S "5"
+
+static struct {
+    PGconn **conns;
+    int *is_busy;
+    int n;
+    char *dsn;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
+
+void store_dsn_host(const char *dsn, char *out, size_t n) {
+    snprintf(out, n, "%s", "localhost");
+    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+    if (!opts) return;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (strcmp(o->keyword, "host") == 0 && o->val && *o->val) {
+            snprintf(out, n, "%s", o->val);
+        }
+    }
+    PQconninfoFree(opts);
+}
+
+static PGconn *connect_one(const char *dsn) {
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+    const char *vals[] = {dsn, STORE_CONNECT_TIMEOUT_S, "hpod", NULL};
+    return PQconnectdbParams(keys, vals, 1);
+}
+
+int store_open(const char *dsn, int n, struct err *e) {
+    pool.conns = xcalloc((size_t)n, sizeof *pool.conns);
+    pool.is_busy = xcalloc((size_t)n, sizeof *pool.is_busy);
+    pool.n = n;
+    pool.dsn = xstrdup(dsn);
+    for (int i = 0; i < n; i++) {
+        pool.conns[i] = connect_one(dsn);
+        if (PQstatus(pool.conns[i]) == CONNECTION_OK) continue;
+        char host[256];
+        store_dsn_host(dsn, host, sizeof host);
+        log_error("store", "connect_failed", "host=%s", host);
+        store_close();
+        return err_set(e, 503, "db_unavailable", NULL,
+                       "cannot connect to PostgreSQL at host %s", host);
+    }
+    return 0;
+}
+
+void store_close(void) {
+    for (int i = 0; i < pool.n; i++) PQfinish(pool.conns[i]);
+    free(pool.conns);
+    free(pool.is_busy);
+    free(pool.dsn);
+    pool.conns = NULL;
+    pool.is_busy = NULL;
+    pool.dsn = NULL;
+    pool.n = 0;
+}
+
+PGconn *store_acquire(void) {
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        for (int i = 0; i < pool.n; i++) {
+            if (pool.is_busy[i]) continue;
+            pool.is_busy[i] = 1;
+            PGconn *c = pool.conns[i];
+            pthread_mutex_unlock(&pool.lock);
+            if (PQstatus(c) != CONNECTION_OK) PQreset(c);
+            return c;
+        }
+        pthread_cond_wait(&pool.freed, &pool.lock);
+    }
+}
+
+void store_release(PGconn *c) {
+    pthread_mutex_lock(&pool.lock);
+    for (int i = 0; i < pool.n; i++) {
+        if (pool.conns[i] == c) pool.is_busy[i] = 0;
+    }
+    pthread_cond_signal(&pool.freed);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+int store_fail(PGconn *c, const PGresult *r, struct err *e) {
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+    if (!state) state = "";
+    char one_line[300];
+    snprintf(one_line, sizeof one_line, "%s", msg ? msg : "");
+    for (char *p = one_line; *p; p++) {
+        if (*p == '\n' || *p == '"') *p = ' ';
+    }
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+        log_warn("store", "tx_conflict", "sqlstate=%s", state);
+        return err_set(e, 503, "db_retry", NULL, "the database was busy; retry");
+    }
+    if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0 ||
+        strcmp(state, "23514") == 0) {
+        log_info("store", "constraint", "sqlstate=%s msg=\"%s\"", state, one_line);
+        return err_set(e, 409, "conflict", NULL, "the request conflicts with stored data");
+    }
+    log_error("store", "query_failed", "sqlstate=%s msg=\"%s\"", state, one_line);
+    if (PQstatus(c) != CONNECTION_OK) {
+        return err_set(e, 503, "db_unavailable", NULL, "the database is unreachable");
+    }
+    return err_set(e, 500, "internal", NULL, "the server failed");
+}
+
+PGresult *store_exec(PGconn *c, const char *sql, int nparams,
+                     const char *const *params, struct err *e) {
+    PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+    store_fail(c, r, e);
+    PQclear(r);
+    return NULL;
+}
+
+static int simple(PGconn *c, const char *sql, struct err *e) {
+    PGresult *r = store_exec(c, sql, 0, NULL, e);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+int store_tx(store_tx_fn fn, void *arg, struct err *e) {
+    PGconn *c = store_acquire();
+    int rc = -1;
+    for (int attempt = 1; attempt <= STORE_TX_RETRIES; attempt++) {
+        err_clear(e);
+        if (simple(c, "BEGIN", e) != 0) break;
+        rc = fn(c, arg, e);
+        if (rc == 0) rc = simple(c, "COMMIT", e);
+        else simple(c, "ROLLBACK", NULL);
+        int is_retry = rc != 0 && e && e->code && strcmp(e->code, "db_retry") == 0;
+        if (!is_retry) break;
+        log_warn("store", "tx_retry", "attempt=%d", attempt);
+        if (attempt == STORE_TX_RETRIES) {
+            err_set(e, 503, "db_busy", NULL, "the database stayed busy; retry later");
+        }
+    }
+    store_release(c);
+    return rc;
+}

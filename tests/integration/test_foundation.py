@@ -1,0 +1,119 @@
+"""The foundation: probes, static files, the embedded database, migrations
+and start-up failures, all against the real bin/hpod."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import requests
+
+from conftest import HPOD, ROOT, Server, sql
+
+
+def test_probes_answer_json(server):
+    r = server.get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    r = server.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "ready"
+    assert r.headers["X-Request-Id"]
+
+
+def test_dashboard_index_is_served(server):
+    r = server.get("/")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/html")
+    assert "<title>hpod" in r.text
+
+
+def test_paths_outside_web_root_are_404(server, tmp_path):
+    for path in ["/../README.md", "/%2e%2e/README.md", "/css/%2E%2E/%2e%2e/Makefile",
+                 "/..%2fMakefile", "/css/..%5c..%5cMakefile", "/nope.html"]:
+        r = requests.get(server.url + path, timeout=5)
+        assert r.status_code == 404, path
+        assert r.json()["error"]["code"] == "not_found"
+
+
+def test_symlink_pointing_outside_web_root_is_404(make_server, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(os.path.join(ROOT, "migrations"), root / "migrations")
+    shutil.copytree(os.path.join(ROOT, "web"), root / "web")
+    (tmp_path / "secret.txt").write_text("secret")
+    os.symlink(tmp_path / "secret.txt", root / "web" / "leak.txt")
+    s = make_server(args=["--root", str(root)])
+    assert s.get("/leak.txt").status_code == 404
+    assert s.get("/index.html").status_code == 200
+
+
+def test_unknown_api_route_and_method(server):
+    r = server.get("/api/v1/nothing")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = requests.post(server.url + "/healthz", timeout=5)
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_migrations_are_recorded_with_checksums(server):
+    rows = sql(server.dsn, "SELECT version, name, length(checksum) FROM schema_migrations")
+    assert (1, "0001_init.sql", 64) in rows
+
+
+def test_edited_migration_refuses_start(make_server, tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(os.path.join(ROOT, "migrations"), root / "migrations")
+    shutil.copytree(os.path.join(ROOT, "web"), root / "web")
+    s = make_server(args=["--root", str(root)])
+    s.stop()
+    with open(root / "migrations" / "0001_init.sql", "a") as f:
+        f.write("\n-- edited\n")
+    again = make_server(args=["--root", str(root)], db=s.db, start=False)
+    again.start(expect_ready=False)
+    assert again.proc.wait(10) != 0
+    assert "0001_init.sql" in again.log()
+
+
+def test_migrate_subcommand_applies_and_exits(cluster):
+    db = cluster.new_database()
+    env = dict(os.environ, HPOD_DATABASE_URL=cluster.dsn(db))
+    r = subprocess.run([HPOD, "migrate"], env=env, capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert sql(cluster.dsn(db), "SELECT count(*) FROM schema_migrations")[0][0] >= 1
+
+
+def test_unreachable_database_fails_fast_without_password():
+    env = dict(os.environ,
+               HPOD_DATABASE_URL="postgresql://alice:s3cretpw@db.invalid:5432/hpod")
+    t0 = time.time()
+    r = subprocess.run([HPOD, "serve", "--port", "0"], env=env, capture_output=True,
+                       timeout=30, cwd=tempfile.mkdtemp())
+    assert r.returncode != 0
+    assert time.time() - t0 < 10
+    err = r.stderr.decode()
+    assert "db.invalid" in err
+    assert "s3cretpw" not in err
+
+
+def test_embedded_cluster_starts_stops_and_is_reused(tmp_path):
+    env = dict(os.environ)
+    env.pop("HPOD_DATABASE_URL", None)
+    s = Server(env, cwd=str(tmp_path)).start(timeout=60)
+    try:
+        deadline = time.time() + 30
+        while s.get("/readyz").status_code != 200 and time.time() < deadline:
+            time.sleep(0.2)
+        assert s.get("/readyz").status_code == 200
+        assert "mode=embedded" in s.log()
+        pid_file = tmp_path / "var" / "pg" / "data" / "postmaster.pid"
+        assert pid_file.exists()
+    finally:
+        assert s.stop(signal.SIGTERM) == 0
+    assert not pid_file.exists(), "SIGTERM must stop the embedded PostgreSQL"
+
+    s2 = Server(env, cwd=str(tmp_path)).start(timeout=60)
+    try:
+        assert s2.get("/readyz").status_code == 200
+        assert s2.log().count("event=initdb") == 1, "the cluster is created once"
+    finally:
+        s2.stop()
+    assert not pid_file.exists()
