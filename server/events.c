@@ -1,0 +1,91 @@
+/* events: a ring of the last EVENTS_RING events under one mutex, with a
+ * condition variable that wakes stream readers. It lives in memory only.
+ * TODO: events published by another server process sharing the database
+ * do not reach this server's streams; relaying them with PostgreSQL
+ * LISTEN/NOTIFY would make the live view complete with several replicas
+ * (trials still show on the next page load).
+ * SPDX-License-Identifier: MIT */
+#include "events.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mem.h"
+
+/* Enough for a few seconds of a busy study; a reader that falls further
+ * behind loses the oldest events, never blocks publishers. */
+#define EVENTS_RING 4096
+
+struct event {
+    uint64_t seq;
+    long long study_id;
+    char *json;
+};
+
+static struct event ring[EVENTS_RING];
+static uint64_t head_seq;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t arrived = PTHREAD_COND_INITIALIZER;
+
+static void publish(long long study_id, json_t *ev) {
+    pthread_mutex_lock(&lock);
+    uint64_t seq = ++head_seq;
+    json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
+    struct event *slot = &ring[seq % EVENTS_RING];
+    free(slot->json);
+    slot->seq = seq;
+    slot->study_id = study_id;
+    slot->json = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    pthread_cond_broadcast(&arrived);
+    pthread_mutex_unlock(&lock);
+    json_decref(ev);
+}
+
+void events_publish_study(long long study_id, const char *type) {
+    publish(study_id, json_pack("{s:s, s:I}", "type", type, "study", (json_int_t)study_id));
+}
+
+void events_publish_trial(long long study_id, const json_t *trial, const char *type) {
+    json_t *ev = json_pack("{s:s, s:I}", "type", type, "study", (json_int_t)study_id);
+    json_object_set_new(ev, "trial", json_deep_copy(trial));
+    publish(study_id, ev);
+}
+
+uint64_t events_head(void) {
+    pthread_mutex_lock(&lock);
+    uint64_t h = head_seq;
+    pthread_mutex_unlock(&lock);
+    return h;
+}
+
+/* Under the lock: the next matching event after *cursor, or NULL. */
+static char *scan(long long study_id, uint64_t *cursor) {
+    if (*cursor + EVENTS_RING < head_seq) *cursor = head_seq - EVENTS_RING;
+    while (*cursor < head_seq) {
+        struct event *ev = &ring[++*cursor % EVENTS_RING];
+        if (study_id == 0 || ev->study_id == study_id) return xstrdup(ev->json);
+    }
+    return NULL;
+}
+
+char *events_next(long long study_id, uint64_t *cursor, int timeout_ms) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&lock);
+    char *out = scan(study_id, cursor);
+    while (!out) {
+        if (pthread_cond_timedwait(&arrived, &lock, &until) == ETIMEDOUT) break;
+        out = scan(study_id, cursor);
+    }
+    pthread_mutex_unlock(&lock);
+    return out;
+}

@@ -1,0 +1,29 @@
+/* events: the in-process feed of study and trial events behind the
+ * server-sent event stream (GET /api/v1/studies/{id}/events). Publishers
+ * are the store functions, after their transaction committed; readers
+ * wait on it with a cursor. Entry points: events_publish_study,
+ * events_publish_trial, events_next.
+ * SPDX-License-Identifier: MIT */
+#ifndef HPOD_EVENTS_H
+#define HPOD_EVENTS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* Publish {"type", "study", "seq"} for a study-level change. */
+void events_publish_study(long long study_id, const char *type);
+
+/* Publish {"type", "study", "seq", "trial": trial} (trial borrowed; its
+ * number, state, values and step are what readers use). */
+void events_publish_trial(long long study_id, const json_t *trial, const char *type);
+
+/* Wait up to timeout_ms for the first event after *cursor that belongs to
+ * study_id (0 = any). Returns a new string of its JSON and advances
+ * *cursor, or NULL on timeout. A reader that fell behind the ring skips
+ * what it lost. Start with *cursor = events_head() to get only new events. */
+char *events_next(long long study_id, uint64_t *cursor, int timeout_ms);
+
+/* The sequence number of the latest event (0 when none yet). */
+uint64_t events_head(void);
+
+#endif

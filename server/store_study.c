@@ -1,0 +1,183 @@
+/* store_study: study rows. The JSON returned to clients is built by the
+ * SQL function study_json (migrations), so every route shows one shape.
+ * SPDX-License-Identifier: MIT */
+#include "store_study.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "store.h"
+
+/* Run one statement on a borrowed connection and return its first cell
+ * parsed as JSON (new reference), or NULL: a query error fills e, an empty
+ * result fills e with 404 study_not_found. */
+static json_t *json_cell(const char *sql, int n, const char *const *params, struct err *e) {
+    PGconn *c = store_acquire();
+    PGresult *r = store_exec(c, sql, n, params, e);
+    store_release(c);
+    if (!r) return NULL;
+    json_t *j = NULL;
+    if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+        j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    } else {
+        err_set(e, 404, "study_not_found", NULL, "no such study");
+    }
+    PQclear(r);
+    return j;
+}
+
+static int is_digits(const char *s) {
+    if (!*s || strlen(s) > 18) return 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return 0;
+    }
+    return 1;
+}
+
+static const char *key_column(const char *key) {
+    return is_digits(key) ? "id = $1::bigint" : "name = $1";
+}
+
+json_t *store_study_create(const struct study *s, struct err *e) {
+    char *def = json_dumps(s->def, JSON_COMPACT);
+    char n_obj[8];
+    snprintf(n_obj, sizeof n_obj, "%d", s->n_objectives);
+    const char *params[] = {s->name, def, n_obj};
+    json_t *j = json_cell("INSERT INTO studies (name, definition, n_objectives)"
+                          " VALUES ($1, $2::jsonb, $3::int) RETURNING study_json(studies)",
+                          3, params, e);
+    free(def);
+    if (!j && e && e->http == 409) {
+        err_set(e, 409, "study_exists", "name", "a study named \"%s\" already exists", s->name);
+    }
+    if (j) events_publish_study(json_integer_value(json_object_get(j, "id")), "study_created");
+    return j;
+}
+
+json_t *store_study_get(const char *key, struct err *e) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT study_json(s) FROM studies s WHERE %s", key_column(key));
+    const char *params[] = {key};
+    return json_cell(sql, 1, params, e);
+}
+
+int store_study_id(const char *key, long long *id, struct err *e) {
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT to_jsonb(id) FROM studies WHERE %s", key_column(key));
+    const char *params[] = {key};
+    json_t *j = json_cell(sql, 1, params, e);
+    if (!j) return -1;
+    *id = json_integer_value(j);
+    json_decref(j);
+    return 0;
+}
+
+json_t *store_study_list(const char *state, struct err *e) {
+    const char *params[] = {state};
+    json_t *list = json_cell("SELECT coalesce(jsonb_agg(study_json(s) ORDER BY s.id DESC),"
+                             " '[]'::jsonb) FROM studies s"
+                             " WHERE $1::text IS NULL OR s.state = $1",
+                             1, params, e);
+    return list ? json_pack("{s:o}", "studies", list) : NULL;
+}
+
+int store_study_delete(long long id, struct err *e) {
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *params[] = {ids};
+    json_t *j = json_cell("DELETE FROM studies WHERE id = $1::bigint RETURNING to_jsonb(id)",
+                          1, params, e);
+    if (!j) return -1;
+    json_decref(j);
+    events_publish_study(id, "study_deleted");
+    return 0;
+}
+
+static json_t *transition(long long id, const char *sql, const char *event, struct err *e) {
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *params[] = {ids};
+    json_t *j = json_cell(sql, 1, params, e);
+    if (j) {
+        events_publish_study(id, event);
+        return j;
+    }
+    if (e && e->http == 404) {
+        /* The study exists but is not in the state the change needs. */
+        json_t *cur = json_cell("SELECT to_jsonb(state) FROM studies WHERE id = $1::bigint",
+                                1, params, e);
+        if (!cur) return NULL;
+        err_set(e, 409, "bad_state", "state", "the study is %s", json_string_value(cur));
+        json_decref(cur);
+    }
+    return NULL;
+}
+
+json_t *store_study_stop(long long id, struct err *e) {
+    return transition(id,
+                      "UPDATE studies SET state = 'stopped', end_reason = NULL,"
+                      " active_s = active_s + extract(epoch FROM now() - started_at)"
+                      " WHERE id = $1::bigint AND state = 'running'"
+                      " RETURNING study_json(studies)",
+                      "study_stopped", e);
+}
+
+json_t *store_study_resume(long long id, struct err *e) {
+    return transition(id,
+                      "UPDATE studies SET state = 'running', started_at = now()"
+                      " WHERE id = $1::bigint AND state = 'stopped'"
+                      " RETURNING study_json(studies)",
+                      "study_resumed", e);
+}
+
+int store_study_load(const char *key, struct study *s, struct err *e) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT jsonb_build_array(id, definition) FROM studies WHERE %s",
+             key_column(key));
+    const char *params[] = {key};
+    memset(s, 0, sizeof *s);
+    json_t *row = json_cell(sql, 1, params, e);
+    if (!row) return -1;
+    int rc = codec_study_load(json_integer_value(json_array_get(row, 0)),
+                              json_array_get(row, 1), s, e);
+    json_decref(row);
+    return rc;
+}
+
+/* A study is done when max_trials trials have finished, when its searcher
+ * is exhausted and no trial is open, or when its timeout has passed
+ * (running trials may still complete afterwards). */
+static const char *const SQL_FINISH =
+    "UPDATE studies s SET state = 'done', finished_at = now(),"
+    " active_s = active_s + extract(epoch FROM now() - started_at),"
+    " end_reason = CASE WHEN f.n >= (s.definition #>> '{budget,max_trials}')::int"
+    "   THEN 'max_trials' WHEN s.is_exhausted AND f.n_open = 0 THEN 'exhausted'"
+    "   ELSE 'timeout' END"
+    " FROM (SELECT s2.id,"
+    "   count(t.id) FILTER (WHERE t.state IN ('complete', 'pruned', 'failed')) AS n,"
+    "   count(t.id) FILTER (WHERE t.state IN ('queued', 'running')) AS n_open"
+    "   FROM studies s2 LEFT JOIN trials t ON t.study_id = s2.id"
+    "   WHERE s2.state = 'running' AND ($1::bigint = 0 OR s2.id = $1::bigint)"
+    "   GROUP BY s2.id) f"
+    " WHERE s.id = f.id AND (f.n >= (s.definition #>> '{budget,max_trials}')::int"
+    "   OR (s.is_exhausted AND f.n_open = 0)"
+    "   OR (coalesce((s.definition #>> '{budget,timeout_s}')::float8, 0) > 0"
+    "   AND s.active_s + extract(epoch FROM now() - s.started_at)"
+    "       >= (s.definition #>> '{budget,timeout_s}')::float8))"
+    " RETURNING s.id";
+
+int store_study_finish_due(long long study_id, struct err *e) {
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", study_id);
+    const char *params[] = {ids};
+    PGconn *c = store_acquire();
+    PGresult *r = store_exec(c, SQL_FINISH, 1, params, e);
+    store_release(c);
+    if (!r) return -1;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) events_publish_study(atoll(PQgetvalue(r, i, 0)), "study_done");
+    PQclear(r);
+    return n;
+}

@@ -1,0 +1,822 @@
+/* store_trial: trial rows and learning curves. The searcher and pruner run
+ * inside the transactions that need them (ask, report) so that their
+ * inputs cannot change under them: an ask holds the study row lock, a
+ * report the trial row lock. JSON shapes come from the SQL function
+ * trial_json (migrations).
+ * SPDX-License-Identifier: MIT */
+#include "store_trial.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "metrics.h"
+#include "log.h"
+#include "mem.h"
+#include "prune/prune.h"
+#include "search/search.h"
+#include "store.h"
+#include "store_study.h"
+
+#define ID_LEN 24
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* Format values as a PostgreSQL array literal; the caller frees it. */
+static char *pg_array(const double *v, int n) {
+    size_t cap = (size_t)n * 26 + 3;
+    char *s = xmalloc(cap);
+    size_t len = (size_t)snprintf(s, cap, "{");
+    for (int i = 0; i < n; i++) {
+        len += (size_t)snprintf(s + len, cap - len, "%s%.17g", i ? "," : "", v[i]);
+    }
+    snprintf(s + len, cap - len, "}");
+    return s;
+}
+
+/* Parse the JSON text in cell (row, col), or NULL when SQL NULL. */
+static json_t *cell_json(const PGresult *r, int row, int col) {
+    if (PQgetisnull(r, row, col)) return NULL;
+    return json_loads(PQgetvalue(r, row, col), JSON_DECODE_ANY, NULL);
+}
+
+/* Run sql and return the first cell as JSON (new), or NULL with e set;
+ * an empty result is 404 with not_found_code. */
+static json_t *one_json(PGconn *c, const char *sql, int n, const char *const *params,
+                        const char *not_found_code, struct err *e) {
+    PGresult *r = store_exec(c, sql, n, params, e);
+    if (!r) return NULL;
+    json_t *j = PQntuples(r) ? cell_json(r, 0, 0) : NULL;
+    PQclear(r);
+    if (!j) err_set(e, 404, not_found_code, NULL, "no such %s", "row");
+    return j;
+}
+
+static void fmt_id(char *buf, long long v) { snprintf(buf, ID_LEN, "%lld", v); }
+
+static int all_finite(const double *v, int n) {
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(v[i])) return 0;
+    }
+    return 1;
+}
+
+/* ---- enqueue ----------------------------------------------------------- */
+
+struct enqueue_tx {
+    const struct study *s;
+    const json_t *params;
+    const double *values;
+    json_t *out;
+};
+
+static int enqueue_body(PGconn *c, void *arg, struct err *e) {
+    struct enqueue_tx *t = arg;
+    char sid[ID_LEN];
+    fmt_id(sid, t->s->id);
+    const char *p1[] = {sid};
+    PGresult *r = store_exec(c, "SELECT state, next_number FROM studies WHERE id = $1"
+                             " FOR UPDATE", 1, p1, e);
+    if (!r) return -1;
+    if (PQntuples(r) == 0 || strcmp(PQgetvalue(r, 0, 0), "done") == 0) {
+        int is_gone = PQntuples(r) == 0;
+        PQclear(r);
+        return is_gone ? err_set(e, 404, "study_not_found", NULL, "no such study")
+                       : err_set(e, 409, "bad_state", NULL, "the study is done");
+    }
+    char number[ID_LEN];
+    snprintf(number, sizeof number, "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+
+    char *params = json_dumps(t->params, JSON_COMPACT);
+    char *values = t->values ? pg_array(t->values, t->s->n_objectives) : NULL;
+    const char *p2[] = {sid, number, params, values};
+    t->out = one_json(c,
+                      "INSERT INTO trials (study_id, number, state, source, params, \"values\","
+                      " started_at, finished_at) VALUES ($1, $2, CASE WHEN $4::float8[] IS NULL"
+                      " THEN 'queued' ELSE 'complete' END, CASE WHEN $4::float8[] IS NULL"
+                      " THEN 'enqueued' ELSE 'warm_start' END, $3::jsonb, $4::float8[],"
+                      " CASE WHEN $4::float8[] IS NULL THEN NULL ELSE now() END,"
+                      " CASE WHEN $4::float8[] IS NULL THEN NULL ELSE now() END)"
+                      " RETURNING trial_json(trials)",
+                      4, p2, "study_not_found", e);
+    free(params);
+    free(values);
+    if (!t->out) return -1;
+    r = store_exec(c, "UPDATE studies SET next_number = next_number + 1 WHERE id = $1", 1, p1, e);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+json_t *store_trial_enqueue(const struct study *s, const json_t *params,
+                            const double *values, struct err *e) {
+    struct enqueue_tx t = {s, params, values, NULL};
+    if (store_tx(enqueue_body, &t, e) != 0) {
+        json_decref(t.out);
+        return NULL;
+    }
+    events_publish_trial(s->id, t.out, values ? "trial_completed" : "trial_enqueued");
+    return t.out;
+}
+
+/* ---- ask ----------------------------------------------------------------- */
+
+/* The history a searcher sees: every trial of the study, by number. */
+struct history {
+    struct search_trial *trials;
+    json_t **params;
+    double *values;   /* n_objectives per trial */
+    size_t n, cap;
+    int n_obj;
+};
+
+static void history_add(struct history *h, int number, enum search_state st, json_t *params,
+                        const json_t *values) {
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 64;
+        h->trials = xrealloc(h->trials, h->cap * sizeof *h->trials);
+        h->params = xrealloc(h->params, h->cap * sizeof *h->params);
+        h->values = xrealloc(h->values, h->cap * (size_t)h->n_obj * sizeof *h->values);
+    }
+    size_t i = h->n++;
+    double *v = h->values + i * (size_t)h->n_obj;
+    int has_values = json_is_array(values) && (int)json_array_size(values) >= h->n_obj;
+    for (int k = 0; k < h->n_obj; k++) {
+        v[k] = has_values ? json_number_value(json_array_get(values, (size_t)k)) : NAN;
+    }
+    h->params[i] = params;
+    h->trials[i] = (struct search_trial){number, st, params, NULL};
+}
+
+/* Point each trial's values into the (possibly moved) values block. */
+static void history_fix(struct history *h) {
+    for (size_t i = 0; i < h->n; i++) {
+        int has = h->trials[i].state == SEARCH_COMPLETE || h->trials[i].state == SEARCH_PRUNED;
+        h->trials[i].values = has ? h->values + i * (size_t)h->n_obj : NULL;
+    }
+}
+
+static void history_cleanup(struct history *h) {
+    for (size_t i = 0; i < h->n; i++) json_decref(h->params[i]);
+    free(h->trials);
+    free(h->params);
+    free(h->values);
+}
+
+static enum search_state state_of(const char *s) {
+    if (!strcmp(s, "complete")) return SEARCH_COMPLETE;
+    if (!strcmp(s, "pruned")) return SEARCH_PRUNED;
+    if (!strcmp(s, "failed")) return SEARCH_FAILED;
+    return SEARCH_RUNNING; /* running and queued are both pending */
+}
+
+static int history_load(PGconn *c, const struct study *s, struct history *h, struct err *e) {
+    char sid[ID_LEN];
+    fmt_id(sid, s->id);
+    const char *p[] = {sid};
+    PGresult *r = store_exec(c, "SELECT number, state, params, to_jsonb(\"values\")"
+                             " FROM trials WHERE study_id = $1 ORDER BY number", 1, p, e);
+    if (!r) return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *vals = cell_json(r, i, 3);
+        history_add(h, atoi(PQgetvalue(r, i, 0)), state_of(PQgetvalue(r, i, 1)),
+                    cell_json(r, i, 2), vals);
+        json_decref(vals);
+    }
+    PQclear(r);
+    return 0;
+}
+
+struct ask_tx {
+    const struct study *s;
+    const char *worker;
+    int count;
+    json_t *out;       /* array of trial JSON */
+    char state[16];
+};
+
+/* Append every row's first cell (trial JSON) to out. */
+static void append_rows(json_t *out, PGresult *r) {
+    for (int i = 0; i < PQntuples(r); i++) json_array_append_new(out, cell_json(r, i, 0));
+}
+
+static const char *const SQL_ASK_LOCK =
+    "SELECT state, next_number, is_exhausted,"
+    " (SELECT count(*) FROM trials WHERE study_id = $1),"
+    " (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'running'"
+    "   AND lease_deadline > now())"
+    " FROM studies WHERE id = $1 FOR UPDATE";
+
+static const char *const SQL_ASK_MINE =
+    "UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
+    " WHERE id IN (SELECT id FROM trials WHERE study_id = $1 AND state = 'running'"
+    "   AND worker = $2 AND lease_deadline > now() ORDER BY number LIMIT $4)"
+    " RETURNING trial_json(trials)";
+
+static const char *const SQL_ASK_QUEUED =
+    "UPDATE trials SET state = 'running', worker = $2, started_at = now(),"
+    " lease_deadline = now() + $3::float8 * interval '1 second', attempts = attempts + 1"
+    " WHERE id IN (SELECT id FROM trials WHERE study_id = $1 AND state = 'queued'"
+    "   ORDER BY number LIMIT $4 FOR UPDATE SKIP LOCKED)"
+    " RETURNING trial_json(trials)";
+
+static const char *const SQL_ASK_INSERT =
+    "INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,"
+    " started_at, attempts) VALUES ($1, $2, 'running', $3::jsonb, $4,"
+    " now() + $5::float8 * interval '1 second', now(), 1)"
+    " RETURNING trial_json(trials)";
+
+/* Run a leasing statement and append what it returned; returns the count
+ * or -1. */
+static int lease_rows(PGconn *c, const char *sql, const char *const *p, json_t *out,
+                      struct err *e) {
+    PGresult *r = store_exec(c, sql, 4, p, e);
+    if (!r) return -1;
+    int n = PQntuples(r);
+    append_rows(out, r);
+    PQclear(r);
+    return n;
+}
+
+/* Propose and insert up to n new trials starting at *next. */
+static int ask_new(PGconn *c, struct ask_tx *t, int n, int *next, int *is_exhausted,
+                   struct err *e) {
+    const struct study *s = t->s;
+    struct history h = {.n_obj = s->n_objectives};
+    /* The random searcher ignores the history; skip loading it. */
+    int needs_history = strcmp(s->searcher, "random") != 0;
+    if (needs_history && history_load(c, s, &h, e) != 0) goto fail;
+    char sid[ID_LEN], lease[32];
+    fmt_id(sid, s->id);
+    snprintf(lease, sizeof lease, "%g", s->lease_s);
+    for (int k = 0; k < n; k++) {
+        history_fix(&h);
+        struct search_ctx ctx = {s->space, s->n_objectives, s->maximize, s->searcher_options,
+                                 s->seed, h.trials, h.n, *next};
+        json_t *params = NULL;
+        int rc = search_propose(s->searcher, &ctx, &params, e);
+        if (rc < 0) goto fail;
+        if (rc == 1) {
+            *is_exhausted = 1;
+            break;
+        }
+        char number[ID_LEN];
+        fmt_id(number, *next);
+        char *ptext = json_dumps(params, JSON_COMPACT);
+        const char *p[] = {sid, number, ptext, t->worker, lease};
+        PGresult *r = store_exec(c, SQL_ASK_INSERT, 5, p, e);
+        free(ptext);
+        if (!r) {
+            json_decref(params);
+            goto fail;
+        }
+        append_rows(t->out, r);
+        PQclear(r);
+        if (needs_history) history_add(&h, *next, SEARCH_RUNNING, params, NULL);
+        else json_decref(params);
+        (*next)++;
+    }
+    history_cleanup(&h);
+    return 0;
+fail:
+    history_cleanup(&h);
+    return -1;
+}
+
+static int ask_body(PGconn *c, void *arg, struct err *e) {
+    struct ask_tx *t = arg;
+    const struct study *s = t->s;
+    json_decref(t->out);
+    t->out = json_array();
+    char sid[ID_LEN], lease[32], count[ID_LEN];
+    fmt_id(sid, s->id);
+    snprintf(lease, sizeof lease, "%g", s->lease_s);
+    fmt_id(count, t->count);
+    const char *p1[] = {sid};
+    PGresult *r = store_exec(c, SQL_ASK_LOCK, 1, p1, e);
+    if (!r) return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return err_set(e, 404, "study_not_found", NULL, "no such study");
+    }
+    snprintf(t->state, sizeof t->state, "%s", PQgetvalue(r, 0, 0));
+    int next = atoi(PQgetvalue(r, 0, 1));
+    int is_exhausted = PQgetvalue(r, 0, 2)[0] == 't';
+    long long n_total = atoll(PQgetvalue(r, 0, 3));
+    long long n_running = atoll(PQgetvalue(r, 0, 4));
+    PQclear(r);
+
+    const char *p[] = {sid, t->worker, lease, count};
+    int got = lease_rows(c, SQL_ASK_MINE, p, t->out, e);
+    if (got < 0) return -1;
+    if (strcmp(t->state, "running") != 0) return 0;
+
+    long long want = t->count - got, room = s->parallel - n_running;
+    long long take = want < room ? want : room;
+    if (take <= 0) return 0;
+    char take_s[ID_LEN];
+    fmt_id(take_s, take);
+    const char *pq[] = {sid, t->worker, lease, take_s};
+    int queued = lease_rows(c, SQL_ASK_QUEUED, pq, t->out, e);
+    if (queued < 0) return -1;
+    long long n_new = take - queued;
+    if (n_new > s->max_trials - n_total) n_new = s->max_trials - n_total;
+    if (n_new <= 0 || is_exhausted) return 0;
+    if (ask_new(c, t, (int)n_new, &next, &is_exhausted, e) != 0) return -1;
+
+    char next_s[ID_LEN];
+    fmt_id(next_s, next);
+    const char *pu[] = {sid, next_s, is_exhausted ? "true" : "false"};
+    r = store_exec(c, "UPDATE studies SET next_number = $2, is_exhausted = $3 WHERE id = $1",
+                   3, pu, e);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+json_t *store_trial_ask(const struct study *s, const char *worker, int count, struct err *e) {
+    struct ask_tx t = {s, worker, count, NULL, ""};
+    if (store_tx(ask_body, &t, e) != 0) {
+        json_decref(t.out);
+        return NULL;
+    }
+    size_t i;
+    json_t *trial;
+    json_array_foreach(t.out, i, trial) events_publish_trial(s->id, trial, "trial_started");
+    if (json_array_size(t.out) == 0) store_study_finish_due(s->id, NULL);
+    return json_pack("{s:o, s:s}", "trials", t.out, "study_state", t.state);
+}
+
+/* ---- report, heartbeat, complete, fail ----------------------------------- */
+
+/* The locked row of one running trial. */
+struct locked {
+    char id[ID_LEN];
+    char state[16];
+    int is_live;      /* lease not expired */
+    int last_step;    /* -1 when no report yet */
+    json_t *values;   /* stored values or NULL */
+};
+
+static const char *const SQL_LOCK_TRIAL =
+    "SELECT t.id, t.state, coalesce(t.lease_deadline > now(), false),"
+    " coalesce((SELECT max(step) FROM intermediate_values iv WHERE iv.trial_id = t.id), -1),"
+    " to_jsonb(t.\"values\")"
+    " FROM trials t WHERE t.study_id = $1 AND t.number = $2 FOR UPDATE";
+
+static int lock_trial(PGconn *c, long long study_id, int number, struct locked *l,
+                      struct err *e) {
+    char sid[ID_LEN], num[ID_LEN];
+    fmt_id(sid, study_id);
+    fmt_id(num, number);
+    const char *p[] = {sid, num};
+    PGresult *r = store_exec(c, SQL_LOCK_TRIAL, 2, p, e);
+    if (!r) return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id,
+                       number);
+    }
+    snprintf(l->id, sizeof l->id, "%s", PQgetvalue(r, 0, 0));
+    snprintf(l->state, sizeof l->state, "%s", PQgetvalue(r, 0, 1));
+    l->is_live = PQgetvalue(r, 0, 2)[0] == 't';
+    l->last_step = atoi(PQgetvalue(r, 0, 3));
+    l->values = cell_json(r, 0, 4);
+    PQclear(r);
+    return 0;
+}
+
+/* Refuse a change to a trial that is not running under a live lease. */
+static int require_live(const struct locked *l, int number, struct err *e) {
+    if (strcmp(l->state, "running") != 0) {
+        return err_set(e, 409, strcmp(l->state, "queued") ? "already_finished"
+                                                           : "trial_not_running",
+                       NULL, "trial %d is %s", number, l->state);
+    }
+    if (!l->is_live) {
+        return err_set(e, 409, "lease_expired", NULL, "the lease on trial %d has expired",
+                       number);
+    }
+    return 0;
+}
+
+/* Curves of the first objective of every trial of the study, up to step. */
+struct curves {
+    struct prune_curve *c;
+    int *steps;
+    double *values;
+    size_t n;
+};
+
+static int curves_load(PGconn *c, long long study_id, int step, struct curves *cv,
+                       struct err *e) {
+    char sid[ID_LEN], st[ID_LEN];
+    fmt_id(sid, study_id);
+    fmt_id(st, step);
+    const char *p[] = {sid, st};
+    PGresult *r = store_exec(c,
+                             "SELECT t.number, t.state = 'complete', iv.step, iv.\"values\"[1]"
+                             " FROM trials t JOIN intermediate_values iv ON iv.trial_id = t.id"
+                             " WHERE t.study_id = $1 AND iv.step <= $2::int"
+                             " ORDER BY t.number, iv.step", 2, p, e);
+    if (!r) return -1;
+    size_t rows = (size_t)PQntuples(r);
+    cv->c = xcalloc(rows, sizeof *cv->c);
+    cv->steps = xcalloc(rows, sizeof *cv->steps);
+    cv->values = xcalloc(rows, sizeof *cv->values);
+    cv->n = 0;
+    for (size_t i = 0; i < rows; i++) {
+        int number = atoi(PQgetvalue(r, (int)i, 0));
+        if (cv->n == 0 || cv->c[cv->n - 1].number != number) {
+            cv->c[cv->n++] = (struct prune_curve){number, cv->steps + i, cv->values + i, 0,
+                                                  PQgetvalue(r, (int)i, 1)[0] == 't'};
+        }
+        cv->steps[i] = atoi(PQgetvalue(r, (int)i, 2));
+        cv->values[i] = strtod(PQgetvalue(r, (int)i, 3), NULL);
+        cv->c[cv->n - 1].n++;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static void curves_cleanup(struct curves *cv) {
+    free(cv->c);
+    free(cv->steps);
+    free(cv->values);
+}
+
+/* Ask the study's pruner about trial number; 1 = stop. */
+static int pruner_says_stop(PGconn *c, const struct study *s, int number, int step,
+                            struct err *e) {
+    if (strcmp(s->pruner, "none") == 0) return 0;
+    struct curves cv = {0};
+    if (curves_load(c, s->id, step, &cv, e) != 0) return -1;
+    size_t mine = cv.n;
+    for (size_t i = 0; i < cv.n; i++) {
+        if (cv.c[i].number == number) mine = i;
+    }
+    int stop = 0;
+    if (mine < cv.n) {
+        struct prune_curve self = cv.c[mine];
+        cv.c[mine] = cv.c[cv.n - 1];
+        stop = prune_should_stop(s->pruner, s->pruner_options, s->maximize[0], &self, cv.c,
+                                 cv.n - 1);
+    }
+    curves_cleanup(&cv);
+    return stop;
+}
+
+struct report_tx {
+    const struct study *s;
+    int number;
+    const struct trial_report *rep;
+    int should_stop;
+};
+
+static int report_body(PGconn *c, void *arg, struct err *e) {
+    struct report_tx *t = arg;
+    struct locked l = {0};
+    if (lock_trial(c, t->s->id, t->number, &l, e) != 0) return -1;
+    json_decref(l.values);
+    if (require_live(&l, t->number, e) != 0) return -1;
+    if (t->rep->step <= l.last_step) {
+        return err_set(e, 409, "step_conflict", "step",
+                       "step must be greater than %d, the last step reported", l.last_step);
+    }
+    char step[ID_LEN], lease[32];
+    fmt_id(step, t->rep->step);
+    snprintf(lease, sizeof lease, "%g", t->s->lease_s);
+    char *vals = pg_array(t->rep->values, t->rep->n_values);
+    char *metrics = t->rep->metrics ? json_dumps(t->rep->metrics, JSON_COMPACT) : NULL;
+    const char *p[] = {l.id, step, vals, metrics, lease};
+    PGresult *r = store_exec(c,
+                             "WITH ins AS (INSERT INTO intermediate_values"
+                             " (trial_id, step, \"values\", metrics)"
+                             " VALUES ($1, $2, $3::float8[], $4::jsonb))"
+                             " UPDATE trials SET lease_deadline = greatest(lease_deadline,"
+                             " now() + $5::float8 * interval '1 second') WHERE id = $1",
+                             5, p, e);
+    PQclear(r);
+    if (!r) goto fail;
+    t->should_stop = pruner_says_stop(c, t->s, t->number, t->rep->step, e);
+    if (t->should_stop < 0) goto fail;
+    if (t->should_stop) {
+        const char *pp[] = {l.id, vals};
+        r = store_exec(c, "UPDATE trials SET state = 'pruned', \"values\" = $2::float8[],"
+                       " finished_at = now(), lease_deadline = NULL WHERE id = $1", 2, pp, e);
+        PQclear(r);
+        if (!r) goto fail;
+    }
+    free(vals);
+    free(metrics);
+    return 0;
+fail:
+    free(vals);
+    free(metrics);
+    return -1;
+}
+
+json_t *store_trial_report(const struct study *s, int number, const struct trial_report *rep,
+                           struct err *e) {
+    struct report_tx t = {s, number, rep, 0};
+    if (store_tx(report_body, &t, e) != 0) return NULL;
+    json_t *ev = json_pack("{s:i, s:i, s:s}", "number", number, "step", rep->step, "state",
+                           t.should_stop ? "pruned" : "running");
+    json_t *vals = json_array();
+    for (int i = 0; i < rep->n_values; i++) json_array_append_new(vals, json_real(rep->values[i]));
+    json_object_set_new(ev, "values", vals);
+    events_publish_trial(s->id, ev, t.should_stop ? "trial_pruned" : "trial_reported");
+    json_decref(ev);
+    if (t.should_stop) store_study_finish_due(s->id, NULL);
+    return json_pack("{s:b, s:s}", "should_stop", t.should_stop, "state",
+                     t.should_stop ? "pruned" : "running");
+}
+
+/* A transaction that locks one trial, checks it, and runs one update. */
+struct finish_tx {
+    const struct study *s;
+    int number;
+    const double *values;     /* complete */
+    const char *reason;       /* fail */
+    const char *stderr_tail;  /* fail */
+    int is_heartbeat;
+    int is_unchanged;         /* an idempotent repeat */
+    json_t *out;
+};
+
+static int same_values(const json_t *stored, const double *v, int n) {
+    if (!json_is_array(stored) || (int)json_array_size(stored) != n) return 0;
+    for (int i = 0; i < n; i++) {
+        if (json_number_value(json_array_get(stored, (size_t)i)) != v[i]) return 0;
+    }
+    return 1;
+}
+
+static const char *const SQL_COMPLETE =
+    "UPDATE trials SET state = 'complete', \"values\" = $2::float8[], finished_at = now(),"
+    " lease_deadline = NULL WHERE id = $1 RETURNING trial_json(trials)";
+static const char *const SQL_FAIL =
+    "UPDATE trials SET state = 'failed', error = $2, stderr_tail = $3, finished_at = now(),"
+    " lease_deadline = NULL WHERE id = $1 RETURNING trial_json(trials)";
+static const char *const SQL_HEARTBEAT =
+    "UPDATE trials SET lease_deadline = now() + $2::float8 * interval '1 second'"
+    " WHERE id = $1 RETURNING trial_json(trials)";
+static const char *const SQL_GET_ONE = "SELECT trial_json(t) FROM trials t WHERE id = $1";
+
+/* An already finished trial: repeat of the same outcome, or a conflict. */
+static int finished_already(struct finish_tx *t, PGconn *c, const struct locked *l,
+                            struct err *e) {
+    int n = t->s->n_objectives;
+    int is_same = (t->values && !strcmp(l->state, "complete") && same_values(l->values, t->values, n)) ||
+                  (t->reason && !strcmp(l->state, "failed"));
+    if (!is_same) {
+        return err_set(e, 409, "already_finished", NULL, "trial %d is already %s", t->number,
+                       l->state);
+    }
+    const char *p[] = {l->id};
+    t->is_unchanged = 1;
+    t->out = one_json(c, SQL_GET_ONE, 1, p, "trial_not_found", e);
+    return t->out ? 0 : -1;
+}
+
+static int finish_body(PGconn *c, void *arg, struct err *e) {
+    struct finish_tx *t = arg;
+    struct locked l = {0};
+    if (lock_trial(c, t->s->id, t->number, &l, e) != 0) return -1;
+    int rc = -1;
+    int is_done = !strcmp(l.state, "complete") || !strcmp(l.state, "pruned") ||
+                  !strcmp(l.state, "failed");
+    if (is_done && !t->is_heartbeat) {
+        rc = finished_already(t, c, &l, e);
+        goto out;
+    }
+    if (require_live(&l, t->number, e) != 0) goto out;
+    char lease[32];
+    snprintf(lease, sizeof lease, "%g", t->s->lease_s);
+    if (t->is_heartbeat) {
+        const char *p[] = {l.id, lease};
+        t->out = one_json(c, SQL_HEARTBEAT, 2, p, "trial_not_found", e);
+    } else if (t->values && all_finite(t->values, t->s->n_objectives)) {
+        char *vals = pg_array(t->values, t->s->n_objectives);
+        const char *p[] = {l.id, vals};
+        t->out = one_json(c, SQL_COMPLETE, 2, p, "trial_not_found", e);
+        free(vals);
+    } else {
+        const char *reason = t->reason ? t->reason : "objective value is NaN or infinite";
+        const char *p[] = {l.id, reason, t->stderr_tail};
+        t->out = one_json(c, SQL_FAIL, 3, p, "trial_not_found", e);
+    }
+    rc = t->out ? 0 : -1;
+out:
+    json_decref(l.values);
+    return rc;
+}
+
+static json_t *finish(struct finish_tx *t, struct err *e) {
+    if (store_tx(finish_body, t, e) != 0) {
+        json_decref(t->out);
+        return NULL;
+    }
+    if (!t->is_heartbeat && !t->is_unchanged) {
+        const char *state = json_string_value(json_object_get(t->out, "state"));
+        events_publish_trial(t->s->id, t->out,
+                             !strcmp(state, "complete") ? "trial_completed" : "trial_failed");
+        store_study_finish_due(t->s->id, NULL);
+    }
+    return t->out;
+}
+
+json_t *store_trial_heartbeat(const struct study *s, int number, struct err *e) {
+    struct finish_tx t = {.s = s, .number = number, .is_heartbeat = 1};
+    return finish(&t, e);
+}
+
+json_t *store_trial_complete(const struct study *s, int number, const double *values,
+                             struct err *e) {
+    struct finish_tx t = {.s = s, .number = number, .values = values};
+    return finish(&t, e);
+}
+
+json_t *store_trial_fail(const struct study *s, int number, const char *reason,
+                         const char *stderr_tail, struct err *e) {
+    struct finish_tx t = {.s = s, .number = number, .reason = reason,
+                          .stderr_tail = stderr_tail};
+    return finish(&t, e);
+}
+
+int store_trial_requeue(long long study_id, int number, struct err *e) {
+    char sid[ID_LEN], num[ID_LEN];
+    fmt_id(sid, study_id);
+    fmt_id(num, number);
+    const char *p[] = {sid, num};
+    PGconn *c = store_acquire();
+    PGresult *r = store_exec(c,
+                             "WITH t AS (UPDATE trials SET state = 'queued', worker = NULL,"
+                             " lease_deadline = NULL, started_at = NULL"
+                             " WHERE study_id = $1 AND number = $2 AND state = 'running'"
+                             " RETURNING id)"
+                             " DELETE FROM intermediate_values WHERE trial_id IN"
+                             " (SELECT id FROM t)", 2, p, e);
+    store_release(c);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+static json_t *read_json(const char *sql, int n, const char *const *p, const char *nf,
+                         struct err *e) {
+    PGconn *c = store_acquire();
+    json_t *j = one_json(c, sql, n, p, nf, e);
+    store_release(c);
+    return j;
+}
+
+json_t *store_trial_list(const struct study *s, const struct trial_query *q, struct err *e) {
+    char sid[ID_LEN], obj[ID_LEN], limit[ID_LEN], offset[ID_LEN], sort[ID_LEN];
+    fmt_id(sid, s->id);
+    fmt_id(obj, q->objective + 1);
+    fmt_id(limit, q->limit);
+    fmt_id(offset, q->offset);
+    /* sort key: 0 number asc, 1 best first, 2 worst first, 3 number desc */
+    fmt_id(sort, q->sort == 0 && q->is_descending ? 3 : q->sort);
+    double sign = s->maximize[q->objective] ? -1.0 : 1.0;
+    char sign_s[16];
+    snprintf(sign_s, sizeof sign_s, "%g", sign);
+    const char *p[] = {sid, q->state, obj, limit, offset, sort, sign_s};
+    return read_json(
+        "WITH f AS (SELECT * FROM trials WHERE study_id = $1"
+        "   AND ($2::text IS NULL OR state = ANY (string_to_array($2, ',')))),"
+        " page AS (SELECT * FROM f ORDER BY"
+        "   CASE WHEN $6::int = 1 THEN \"values\"[$3::int] * $7::float8"
+        "        WHEN $6::int = 2 THEN -\"values\"[$3::int] * $7::float8 END NULLS LAST,"
+        "   CASE WHEN $6::int = 3 THEN -number ELSE number END"
+        "   LIMIT $4::int OFFSET $5::int)"
+        " SELECT jsonb_build_object('trials', coalesce((SELECT jsonb_agg(trial_json(page)"
+        "   ORDER BY CASE WHEN $6::int = 1 THEN \"values\"[$3::int] * $7::float8"
+        "        WHEN $6::int = 2 THEN -\"values\"[$3::int] * $7::float8 END NULLS LAST,"
+        "   CASE WHEN $6::int = 3 THEN -number ELSE number END) FROM page), '[]'::jsonb),"
+        "   'total', (SELECT count(*) FROM f), 'limit', $4::int, 'offset', $5::int)",
+        7, p, "study_not_found", e);
+}
+
+json_t *store_trial_get(long long study_id, int number, struct err *e) {
+    char sid[ID_LEN], num[ID_LEN];
+    fmt_id(sid, study_id);
+    fmt_id(num, number);
+    const char *p[] = {sid, num};
+    json_t *j = read_json(
+        "SELECT trial_json(t) || jsonb_build_object('curve', coalesce((SELECT"
+        " jsonb_agg(jsonb_build_object('step', step, 'values', \"values\", 'metrics', metrics)"
+        " ORDER BY step) FROM intermediate_values WHERE trial_id = t.id), '[]'::jsonb))"
+        " FROM trials t WHERE t.study_id = $1 AND t.number = $2",
+        2, p, "trial_not_found", e);
+    if (!j && e && e->http == 404) {
+        err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id, number);
+    }
+    return j;
+}
+
+/* 1 when a is at least as good as b everywhere and better somewhere. */
+static int dominates(const double *a, const double *b, const int *maximize, int n) {
+    int better = 0;
+    for (int i = 0; i < n; i++) {
+        double da = maximize[i] ? -a[i] : a[i], db = maximize[i] ? -b[i] : b[i];
+        if (da > db) return 0;
+        if (da < db) better = 1;
+    }
+    return better;
+}
+
+/* Keep only the non-dominated trials of the (best-first) list. */
+static json_t *pareto_front(const struct study *s, json_t *trials) {
+    size_t n = json_array_size(trials);
+    int m = s->n_objectives;
+    double *v = xcalloc(n * (size_t)m + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        json_t *vals = json_object_get(json_array_get(trials, i), "values");
+        for (int k = 0; k < m; k++) v[i * (size_t)m + (size_t)k] = json_number_value(json_array_get(vals, (size_t)k));
+    }
+    json_t *front = json_array();
+    for (size_t i = 0; i < n; i++) {
+        int is_dominated = 0;
+        for (size_t j = 0; j < n && !is_dominated; j++) {
+            is_dominated = j != i && dominates(v + j * (size_t)m, v + i * (size_t)m, s->maximize, m);
+        }
+        if (!is_dominated) json_array_append(front, json_array_get(trials, i));
+    }
+    free(v);
+    json_decref(trials);
+    return front;
+}
+
+json_t *store_trial_leaderboard(const struct study *s, int limit, struct err *e) {
+    int is_pareto = s->n_objectives > 1;
+    /* TODO: the Pareto front is computed over every complete trial in
+     * O(n^2) per request; past tens of thousands of complete trials a
+     * sort-based front (or caching per study) would be needed. */
+    struct trial_query q = {"complete", 0, 1, 0, is_pareto ? 1000000 : limit, 0};
+    json_t *list = store_trial_list(s, &q, e);
+    if (!list) return NULL;
+    json_t *trials = json_incref(json_object_get(list, "trials"));
+    json_decref(list);
+    if (is_pareto) trials = pareto_front(s, trials);
+    while ((int)json_array_size(trials) > limit) json_array_remove(trials, json_array_size(trials) - 1);
+    return json_pack("{s:o, s:b}", "trials", trials, "pareto", is_pareto);
+}
+
+json_t *store_trial_curves(const struct study *s, int objective, struct err *e) {
+    char sid[ID_LEN], obj[ID_LEN];
+    fmt_id(sid, s->id);
+    fmt_id(obj, objective + 1);
+    const char *p[] = {sid, obj};
+    return read_json(
+        "SELECT jsonb_build_object('curves', coalesce(jsonb_agg(jsonb_build_object("
+        " 'number', t.number, 'state', t.state, 'steps', c.steps, 'values', c.vals)"
+        " ORDER BY t.number), '[]'::jsonb))"
+        " FROM trials t JOIN LATERAL (SELECT array_agg(step ORDER BY step) AS steps,"
+        "   array_agg(\"values\"[$2::int] ORDER BY step) AS vals"
+        "   FROM intermediate_values WHERE trial_id = t.id) c ON c.steps IS NOT NULL"
+        " WHERE t.study_id = $1",
+        2, p, "study_not_found", e);
+}
+
+/* Expired leases: requeue while the study allows retries, else fail. A
+ * requeued trial starts its curve afresh. */
+static const char *const SQL_RECLAIM =
+    "WITH lost AS (UPDATE trials t SET"
+    "   state = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
+    "     AND t.attempts <= (s.definition ->> 'max_retries')::int"
+    "     THEN 'queued' ELSE 'failed' END,"
+    "   finished_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
+    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL ELSE now() END,"
+    "   error = 'lease expired: the worker was lost',"
+    "   lease_deadline = NULL, started_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
+    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
+    "     ELSE t.started_at END"
+    " FROM studies s WHERE s.id = t.study_id AND t.state = 'running'"
+    "   AND t.lease_deadline < now()"
+    " RETURNING t.id, t.study_id, t.number, t.state),"
+    " wipe AS (DELETE FROM intermediate_values WHERE trial_id IN"
+    "   (SELECT id FROM lost WHERE state = 'queued'))"
+    " SELECT study_id, number, state FROM lost";
+
+int store_trial_reclaim(struct err *e) {
+    PGconn *c = store_acquire();
+    PGresult *r = store_exec(c, SQL_RECLAIM, 0, NULL, e);
+    store_release(c);
+    if (!r) return -1;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        log_warn("store", "lease_expired", "study=%s trial=%s state=%s", PQgetvalue(r, i, 0),
+                 PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        json_t *ev = json_pack("{s:i, s:s}", "number", atoi(PQgetvalue(r, i, 1)), "state",
+                               PQgetvalue(r, i, 2));
+        events_publish_trial(atoll(PQgetvalue(r, i, 0)), ev, "trial_lease_expired");
+        json_decref(ev);
+    }
+    PQclear(r);
+    metrics_add(METRIC_LEASE_EXPIRIES, n);
+    return n;
+}
