@@ -48,7 +48,7 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $<")
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -Iserver -Itrainer -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) -iquote server -iquote trainer -c $< -o $@
 
 $(NN_LIB): $(NN_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -69,7 +69,7 @@ $(BIN)/hpod-train: $(BUILD)/trainer/cli.o $(NN_LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(SRV_LIB) $(NN_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $<")
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) $(CHECK_CFLAGS) -Iserver -Itrainer \
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) $(CHECK_CFLAGS) -iquote server -iquote trainer \
 	    $< $(SRV_LIB) $(NN_LIB) -o $@ $(LDFLAGS) $(CHECK_LIBS) $(PKG_LIBS) $(BLAS_LIBS) -lpthread -lm
 
 # `make test` is the one test command: dependencies, build, then every suite.

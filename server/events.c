@@ -27,6 +27,7 @@ struct event {
 
 static struct event ring[EVENTS_RING];
 static uint64_t head_seq;
+static int is_closed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t arrived = PTHREAD_COND_INITIALIZER;
 
@@ -82,10 +83,24 @@ char *events_next(long long study_id, uint64_t *cursor, int timeout_ms) {
     }
     pthread_mutex_lock(&lock);
     char *out = scan(study_id, cursor);
-    while (!out) {
+    while (!out && !is_closed) {
         if (pthread_cond_timedwait(&arrived, &lock, &until) == ETIMEDOUT) break;
         out = scan(study_id, cursor);
     }
     pthread_mutex_unlock(&lock);
     return out;
+}
+
+void events_close(void) {
+    pthread_mutex_lock(&lock);
+    is_closed = 1;
+    pthread_cond_broadcast(&arrived);
+    pthread_mutex_unlock(&lock);
+}
+
+int events_is_closed(void) {
+    pthread_mutex_lock(&lock);
+    int c = is_closed;
+    pthread_mutex_unlock(&lock);
+    return c;
 }

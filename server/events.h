@@ -23,6 +23,11 @@ void events_publish_trial(long long study_id, const json_t *trial, const char *t
  * what it lost. Start with *cursor = events_head() to get only new events. */
 char *events_next(long long study_id, uint64_t *cursor, int timeout_ms);
 
+/* Wake every waiting reader and make later waits return at once; called
+ * before the HTTP server stops so event streams end. */
+void events_close(void);
+int events_is_closed(void);
+
 /* The sequence number of the latest event (0 when none yet). */
 uint64_t events_head(void);
 

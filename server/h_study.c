@@ -96,6 +96,7 @@ struct stream {
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     struct stream *st = cls;
+    if (events_is_closed()) return -1; /* end of stream: the server stops */
     char *ev = events_next(st->study_id, &st->cursor, EVENTS_PING_MS);
     int n;
     if (ev) {

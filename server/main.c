@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "events.h"
 #include "h_static.h"
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
 #include "pgembed.h"
+#include "sched.h"
 #include "store.h"
 
 #define DEFAULT_PORT 8080
@@ -27,12 +29,13 @@ struct opts {
     const char *host;
     int port;
     int n_workers;
+    int n_cores;
     char root[PATH_MAX]; /* the folder holding migrations/ and web/ */
 };
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: hpod serve [--host ADDR] [--port N] [--workers N] [--root DIR]\n"
+            "usage: hpod serve [--host ADDR] [--port N] [--workers N] [--cores N] [--root DIR]\n"
             "       hpod migrate [--root DIR]\n"
             "\n"
             "With HPOD_DATABASE_URL unset, hpod runs its own PostgreSQL under ./var/pg.\n");
@@ -53,17 +56,48 @@ static void default_root(char *out, size_t n) {
     }
 }
 
+/* path of a program next to this one (bin/hpod -> bin/hpod-train). */
+static void sibling_path(char *out, size_t n, const char *prog) {
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) {
+        snprintf(out, n, "%s", prog);
+        return;
+    }
+    exe[len] = '\0';
+    snprintf(out, n, "%s/%s", dirname(exe), prog);
+}
+
+/* The name this server's workers lease under: HPOD_WORKER_NAME, or the
+ * host name plus a hash of the working folder, so that a restarted server
+ * recognises the trials it left running. */
+static void worker_name(char *out, size_t n) {
+    const char *env = getenv("HPOD_WORKER_NAME");
+    if (env && *env) {
+        snprintf(out, n, "%s", env);
+        return;
+    }
+    char host[128] = "host", cwd[PATH_MAX] = ".";
+    gethostname(host, sizeof host - 1);
+    if (!getcwd(cwd, sizeof cwd)) cwd[0] = '\0';
+    unsigned long long h = 1469598103934665603ULL;
+    for (const char *p = cwd; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    snprintf(out, n, "%s-%08llx", host, h & 0xffffffffULL);
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o) {
     static const struct option longs[] = {
         {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
-        {"workers", required_argument, NULL, 'w'}, {"root", required_argument, NULL, 'r'},
+        {"workers", required_argument, NULL, 'w'}, {"cores", required_argument, NULL, 'c'},
+        {"root", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     o->host = "127.0.0.1";
     o->port = DEFAULT_PORT;
     o->n_workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    o->n_cores = o->n_workers;
     default_root(o->root, sizeof o->root);
-    for (int c; (c = getopt_long(argc, argv, "H:p:w:r:h", longs, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "H:p:w:c:r:h", longs, NULL)) != -1;) {
         char *end = NULL;
         switch (c) {
         case 'H': o->host = optarg; break;
@@ -78,6 +112,13 @@ static int parse_opts(int argc, char **argv, struct opts *o) {
             o->n_workers = (int)strtol(optarg, &end, 10);
             if (*end || o->n_workers < 0 || o->n_workers > 256) {
                 fprintf(stderr, "hpod: --workers must be 0-256, got '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'c':
+            o->n_cores = (int)strtol(optarg, &end, 10);
+            if (*end || o->n_cores < 1 || o->n_cores > 1024) {
+                fprintf(stderr, "hpod: --cores must be 1-1024, got '%s'\n", optarg);
                 return -1;
             }
             break;
@@ -130,11 +171,21 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     if (cfg.token && !*cfg.token) cfg.token = NULL;
     int port = 0;
     if (http_start(&cfg, &port, e) != 0) return -1;
+    char train_bin[PATH_MAX + 16], name[256];
+    sibling_path(train_bin, sizeof train_bin, "hpod-train");
+    worker_name(name, sizeof name);
+    struct sched_cfg sc = {o->n_workers, o->n_cores, train_bin, name};
+    if (sched_start(&sc, e) != 0) {
+        http_stop();
+        return -1;
+    }
     log_info("http", "listening", "url=http://%s:%d/ workers=%d", o->host, port,
              o->n_workers);
     int sig = wait_for_signal();
     log_info("main", "shutdown", "signal=%d", sig);
+    events_close();
     http_stop();
+    sched_stop();
     return 0;
 }
 

@@ -181,3 +181,28 @@ int store_study_finish_due(long long study_id, struct err *e) {
     PQclear(r);
     return n;
 }
+
+int store_study_runnable(long long *ids, int max, struct err *e) {
+    PGconn *c = store_acquire();
+    PGresult *r = store_exec(c, "SELECT id FROM studies WHERE state = 'running'"
+                             " AND definition #>> '{trainer,kind}' IN ('native', 'command')"
+                             " ORDER BY id", 0, NULL, e);
+    store_release(c);
+    if (!r) return -1;
+    int n = PQntuples(r) < max ? PQntuples(r) : max;
+    for (int i = 0; i < n; i++) ids[i] = atoll(PQgetvalue(r, i, 0));
+    PQclear(r);
+    return n;
+}
+
+int store_study_state(long long id, char *buf, size_t n, struct err *e) {
+    char ids[24];
+    snprintf(ids, sizeof ids, "%lld", id);
+    const char *params[] = {ids};
+    json_t *j = json_cell("SELECT to_jsonb(state) FROM studies WHERE id = $1::bigint", 1,
+                          params, e);
+    if (!j) return -1;
+    snprintf(buf, n, "%s", json_string_value(j));
+    json_decref(j);
+    return 0;
+}

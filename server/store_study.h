@@ -40,4 +40,12 @@ int store_study_load(const char *key, struct study *s, struct err *e);
  * many changed. Safe to call from any server at any time. */
 int store_study_finish_due(long long study_id, struct err *e);
 
+/* Ids of running studies whose trials the server runs itself (trainer
+ * kind native or command), oldest first, at most max; returns how many. */
+int store_study_runnable(long long *ids, int max, struct err *e);
+
+/* The state of study id into buf ("running", "stopped", "done"); 404
+ * "study_not_found" when it was deleted. */
+int store_study_state(long long id, char *buf, size_t n, struct err *e);
+
 #endif

@@ -653,7 +653,8 @@ int store_trial_requeue(long long study_id, int number, struct err *e) {
     PGconn *c = store_acquire();
     PGresult *r = store_exec(c,
                              "WITH t AS (UPDATE trials SET state = 'queued', worker = NULL,"
-                             " lease_deadline = NULL, started_at = NULL"
+                             " lease_deadline = NULL, started_at = NULL,"
+                             " attempts = greatest(attempts - 1, 0)"
                              " WHERE study_id = $1 AND number = $2 AND state = 'running'"
                              " RETURNING id)"
                              " DELETE FROM intermediate_values WHERE trial_id IN"
@@ -791,20 +792,23 @@ static const char *const SQL_RECLAIM =
     "     THEN 'queued' ELSE 'failed' END,"
     "   finished_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
     "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL ELSE now() END,"
-    "   error = 'lease expired: the worker was lost',"
+    "   error = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
+    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
+    "     ELSE 'lease expired: the worker was lost' END,"
     "   lease_deadline = NULL, started_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
     "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
     "     ELSE t.started_at END"
     " FROM studies s WHERE s.id = t.study_id AND t.state = 'running'"
-    "   AND t.lease_deadline < now()"
+    "   AND (t.lease_deadline < now() OR starts_with(t.worker, $1))"
     " RETURNING t.id, t.study_id, t.number, t.state),"
     " wipe AS (DELETE FROM intermediate_values WHERE trial_id IN"
     "   (SELECT id FROM lost WHERE state = 'queued'))"
     " SELECT study_id, number, state FROM lost";
 
-int store_trial_reclaim(struct err *e) {
+int store_trial_reclaim(const char *worker_prefix, struct err *e) {
+    const char *p[] = {worker_prefix};
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c, SQL_RECLAIM, 0, NULL, e);
+    PGresult *r = store_exec(c, SQL_RECLAIM, 1, p, e);
     store_release(c);
     if (!r) return -1;
     int n = PQntuples(r);

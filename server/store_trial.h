@@ -79,8 +79,10 @@ json_t *store_trial_leaderboard(const struct study *s, int limit, struct err *e)
  * {"curves": [{"number", "state", "steps": [...], "values": [...]}]}. */
 json_t *store_trial_curves(const struct study *s, int objective, struct err *e);
 
-/* Requeue or fail every running trial whose lease has expired, as its
- * study's on_lost says. Returns how many. */
-int store_trial_reclaim(struct err *e);
+/* Requeue or fail every running trial whose lease has expired, or whose
+ * worker name starts with worker_prefix (a restarted server's own trials,
+ * dead with it; NULL for none), as its study's on_lost says. Returns how
+ * many. */
+int store_trial_reclaim(const char *worker_prefix, struct err *e);
 
 #endif

@@ -1,0 +1,329 @@
+/* runner: the child-process side of a trial. The child runs in its own
+ * process group so that stopping a shell script also stops what it
+ * started. Signals the server blocks or ignores are reset for the child,
+ * which would otherwise inherit them through exec.
+ * SPDX-License-Identifier: MIT */
+#include "runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mem.h"
+
+#define LINE_MAX_BYTES (64 * 1024)
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- output lines ---------------------------------------------------------- */
+
+static void put_pair(json_t *out, const char *name, size_t name_len, const char *value) {
+    char key[128];
+    if (name_len == 0 || name_len >= sizeof key) return;
+    memcpy(key, name, name_len);
+    key[name_len] = '\0';
+    char *end = NULL;
+    double v = strtod(value, &end);
+    if (end == value) return;
+    json_object_set_new(out, key, json_real(v));
+}
+
+json_t *runner_parse_line(const char *line) {
+    while (*line == ' ' || *line == '\t') line++;
+    if (*line == '{') {
+        json_t *j = json_loads(line, 0, NULL);
+        if (json_is_object(j)) return j;
+        json_decref(j);
+        return NULL;
+    }
+    json_t *out = json_object();
+    for (const char *p = line; *p;) {
+        size_t len = strcspn(p, " \t,;\r\n");
+        const char *eq = memchr(p, '=', len);
+        if (eq) put_pair(out, p, (size_t)(eq - p), eq + 1);
+        p += len;
+        p += strspn(p, " \t,;\r\n");
+    }
+    if (json_object_size(out) == 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Objective values of a metrics object; 0 when every objective is there. */
+static int objective_values(const struct study *s, const json_t *m, double *out) {
+    for (int i = 0; i < s->n_objectives; i++) {
+        const json_t *v = json_object_get(m, s->objective[i]);
+        if (json_is_number(v)) out[i] = json_number_value(v);
+        else if (json_is_null(v)) out[i] = NAN;
+        else return -1;
+    }
+    return 0;
+}
+
+/* ---- the child ------------------------------------------------------------- */
+
+struct child {
+    pid_t pid;
+    int out_fd, err_fd;
+    char line[LINE_MAX_BYTES];
+    size_t line_len;
+    char tail[RUNNER_TAIL];
+    size_t tail_len;
+};
+
+static int spawn(const struct runner_job *job, struct child *c, struct runner_result *res) {
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0) goto fail;
+    if (pipe2(err, O_CLOEXEC) != 0) {
+        close(out[0]);
+        close(out[1]);
+        goto fail;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (job->cwd) posix_spawn_file_actions_addchdir_np(&fa, job->cwd);
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none, dflt;
+    sigemptyset(&none);
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGPIPE);
+    sigaddset(&dflt, SIGINT);
+    sigaddset(&dflt, SIGTERM);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dflt);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                      POSIX_SPAWN_SETPGROUP);
+    int rc = posix_spawnp(&c->pid, job->argv[0], &fa, &at, job->argv, job->envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    close(out[1]);
+    close(err[1]);
+    if (rc != 0) {
+        close(out[0]);
+        close(err[0]);
+        errno = rc;
+        goto fail;
+    }
+    c->out_fd = out[0];
+    c->err_fd = err[0];
+    return 0;
+fail:
+    snprintf(res->reason, sizeof res->reason, "cannot start %s: %s", job->argv[0],
+             strerror(errno));
+    res->outcome = RUN_FAILED;
+    return -1;
+}
+
+static void keep_tail(struct child *c, const char *buf, size_t n) {
+    if (n >= RUNNER_TAIL) {
+        memcpy(c->tail, buf + n - RUNNER_TAIL, RUNNER_TAIL);
+        c->tail_len = RUNNER_TAIL;
+        return;
+    }
+    if (c->tail_len + n > RUNNER_TAIL) {
+        size_t drop = c->tail_len + n - RUNNER_TAIL;
+        memmove(c->tail, c->tail + drop, c->tail_len - drop);
+        c->tail_len -= drop;
+    }
+    memcpy(c->tail + c->tail_len, buf, n);
+    c->tail_len += n;
+}
+
+/* Kill the child's process group: SIGTERM, then SIGKILL after the grace
+ * period, and reap it. Returns its wait status. */
+static int stop_child(struct child *c) {
+    kill(-c->pid, SIGTERM);
+    int status = 0;
+    for (double until = now_s() + RUNNER_GRACE_S; now_s() < until;) {
+        if (waitpid(c->pid, &status, WNOHANG) == c->pid) goto reaped;
+        usleep(20000);
+    }
+    kill(-c->pid, SIGKILL);
+    waitpid(c->pid, &status, 0);
+reaped:
+    kill(-c->pid, SIGKILL); /* anything the child left behind */
+    return status;
+}
+
+/* ---- following the run ----------------------------------------------------- */
+
+struct follow {
+    const struct runner_job *job;
+    const struct runner_ops *ops;
+    void *ctx;
+    struct runner_result *res;
+    int n_reports;
+    int has_values;            /* last values seen (intermediate or final) */
+    double values[STUDY_MAX_OBJECTIVES];
+    int verdict;               /* the last non-GO_ON verdict */
+};
+
+/* One complete stdout line: record it, and return the verdict. */
+static int on_line(struct follow *f, const char *line) {
+    json_t *m = runner_parse_line(line);
+    if (!m) return RUNNER_GO_ON;
+    const struct study *s = f->job->study;
+    int verdict = RUNNER_GO_ON;
+    double v[STUDY_MAX_OBJECTIVES];
+    if (objective_values(s, m, v) == 0) {
+        memcpy(f->values, v, sizeof v);
+        f->has_values = 1;
+        if (!json_is_true(json_object_get(m, "final"))) {
+            const json_t *st = json_object_get(m, "step");
+            struct trial_report rep = {.n_values = s->n_objectives, .metrics = m};
+            double sv = json_number_value(st);
+            rep.step = json_is_number(st) && sv >= 0 && sv == floor(sv) && sv < 1e8
+                           ? (int)sv : f->n_reports + 1;
+            memcpy(rep.values, v, sizeof v);
+            f->n_reports++;
+            verdict = f->ops->report(f->ctx, &rep);
+        }
+    }
+    json_decref(m);
+    return verdict;
+}
+
+/* Read what is available on the child's stdout; returns a verdict. */
+static int read_stdout(struct follow *f, struct child *c, int *is_eof) {
+    char buf[8192];
+    ssize_t n = read(c->out_fd, buf, sizeof buf);
+    if (n <= 0) {
+        *is_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
+        return RUNNER_GO_ON;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        if (buf[i] != '\n') {
+            if (c->line_len < LINE_MAX_BYTES - 1) c->line[c->line_len++] = buf[i];
+            continue;
+        }
+        c->line[c->line_len] = '\0';
+        c->line_len = 0;
+        int v = on_line(f, c->line);
+        if (v != RUNNER_GO_ON) return v;
+    }
+    return RUNNER_GO_ON;
+}
+
+static void read_stderr(struct child *c, int *is_eof) {
+    char buf[4096];
+    ssize_t n = read(c->err_fd, buf, sizeof buf);
+    if (n > 0) keep_tail(c, buf, (size_t)n);
+    else *is_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
+}
+
+/* Poll the pipes until both close or a verdict says stop. */
+static int follow_output(struct follow *f, struct child *c, double deadline) {
+    const struct study *s = f->job->study;
+    /* Beat at least every RUNNER_BEAT_MAX_S so a stopped study or a server
+     * going down stops its trials promptly, and thrice per lease. */
+    double beat_every = s->lease_s / 3 < RUNNER_BEAT_MAX_S ? s->lease_s / 3 : RUNNER_BEAT_MAX_S;
+    double next_beat = now_s() + beat_every;
+    int out_eof = 0, err_eof = 0;
+    while (!out_eof || !err_eof) {
+        struct pollfd p[2] = {{out_eof ? -1 : c->out_fd, POLLIN, 0},
+                              {err_eof ? -1 : c->err_fd, POLLIN, 0}};
+        int n = poll(p, 2, 500);
+        if (n > 0 && p[0].revents) {
+            int v = read_stdout(f, c, &out_eof);
+            if (v != RUNNER_GO_ON) return v;
+        }
+        if (n > 0 && p[1].revents) read_stderr(c, &err_eof);
+        double t = now_s();
+        if (deadline > 0 && t > deadline) return RUNNER_STOP + 10; /* timeout */
+        if (t >= next_beat) {
+            next_beat = t + beat_every;
+            int v = f->ops->heartbeat(f->ctx);
+            if (v != RUNNER_GO_ON) return v;
+        }
+    }
+    return RUNNER_GO_ON;
+}
+
+static void describe_exit(int status, struct runner_result *res) {
+    if (WIFSIGNALED(status)) {
+        snprintf(res->reason, sizeof res->reason, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    } else if (WEXITSTATUS(status) == 3) {
+        snprintf(res->reason, sizeof res->reason, "diverged: the loss became NaN or infinite");
+    } else {
+        snprintf(res->reason, sizeof res->reason, "exit status %d", WEXITSTATUS(status));
+    }
+}
+
+/* Turn the end of the run into an outcome. */
+static void conclude(struct follow *f, int verdict, int status) {
+    struct runner_result *res = f->res;
+    const struct study *s = f->job->study;
+    if (verdict == RUNNER_STOP) {
+        res->outcome = RUN_PRUNED;
+    } else if (verdict == RUNNER_GONE) {
+        res->outcome = RUN_GONE;
+    } else if (verdict == RUNNER_HALT) {
+        res->outcome = RUN_HALTED;
+    } else if (verdict == RUNNER_STOP + 10) {
+        res->outcome = RUN_FAILED;
+        snprintf(res->reason, sizeof res->reason, "timeout: ran longer than %g s",
+                 s->trial_timeout_s);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        res->outcome = RUN_FAILED;
+        describe_exit(status, res);
+    } else if (!f->has_values) {
+        res->outcome = RUN_FAILED;
+        snprintf(res->reason, sizeof res->reason, "the output never reported objective %s",
+                 s->objective[0]);
+    } else {
+        res->outcome = RUN_COMPLETE;
+        memcpy(res->values, f->values, sizeof res->values);
+    }
+}
+
+int runner_run(const struct runner_job *job, const struct runner_ops *ops, void *ctx,
+               struct runner_result *out) {
+    memset(out, 0, sizeof *out);
+    struct child *c = xcalloc(1, sizeof *c);
+    if (spawn(job, c, out) != 0) {
+        free(c);
+        return -1;
+    }
+    double t0 = now_s();
+    double deadline = job->study->trial_timeout_s > 0 ? t0 + job->study->trial_timeout_s : 0;
+    struct follow f = {job, ops, ctx, out, 0, 0, {0}, RUNNER_GO_ON};
+    int verdict = follow_output(&f, c, deadline);
+    int status = 0;
+    if (verdict != RUNNER_GO_ON) status = stop_child(c);
+    else waitpid(c->pid, &status, 0);
+    conclude(&f, verdict, status);
+    /* Keep the tail printable ASCII: it is stored as text and shown in
+     * pages, and a cut multi-byte character would be invalid UTF-8. */
+    for (size_t i = 0; i < c->tail_len; i++) {
+        unsigned char ch = (unsigned char)c->tail[i];
+        int is_plain = (ch >= 0x20 && ch < 0x7f) || ch == '\n' || ch == '\t';
+        out->stderr_tail[i] = is_plain ? (char)ch : '?';
+    }
+    out->stderr_tail[c->tail_len] = '\0';
+    close(c->out_fd);
+    close(c->err_fd);
+    free(c);
+    return 0;
+}

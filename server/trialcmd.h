@@ -1,0 +1,33 @@
+/* trialcmd: the command line and environment of one trial, from its
+ * study and parameters: bin/hpod-train with --params for native studies,
+ * the study's argv with {placeholders} filled for command studies.
+ * Entry points: trialcmd_build, trialcmd_cleanup.
+ * SPDX-License-Identifier: MIT */
+#ifndef HPOD_TRIALCMD_H
+#define HPOD_TRIALCMD_H
+
+#include <jansson.h>
+
+#include "codec_study.h"
+
+#define TRIALCMD_FASHION_MNIST "/usr/share/datasets/fashion-mnist"
+
+struct trialcmd {
+    char **argv;   /* NULL-terminated, owned */
+    char **envp;   /* NULL-terminated, owned */
+    const char *cwd;
+};
+
+struct trialcmd_in {
+    const struct study *study;
+    const json_t *params;     /* the trial's parameters */
+    int number;               /* the trial number */
+    int threads;              /* threads the trial may use */
+    const char *train_bin;    /* path of bin/hpod-train */
+};
+
+/* Fill cmd (caller storage) for a native or command study. */
+void trialcmd_build(const struct trialcmd_in *in, struct trialcmd *cmd);
+void trialcmd_cleanup(struct trialcmd *cmd);
+
+#endif
