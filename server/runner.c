@@ -39,7 +39,9 @@ static void put_pair(json_t *out, const char *name, size_t name_len, const char 
     char *end = NULL;
     double v = strtod(value, &end);
     if (end == value) return;
-    json_object_set_new(out, key, json_real(v));
+    /* JSON has no NaN: a non-finite value is kept as null, which the
+     * objective reader turns back into NaN. */
+    json_object_set_new(out, key, isfinite(v) ? json_real(v) : json_null());
 }
 
 json_t *runner_parse_line(const char *line) {

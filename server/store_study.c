@@ -20,7 +20,7 @@ static json_t *json_cell(const char *sql, int n, const char *const *params, stru
     if (!r) return NULL;
     json_t *j = NULL;
     if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
-        j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+        j = json_loads(PQgetvalue(r, 0, 0), JSON_DECODE_ANY, NULL);
     } else {
         err_set(e, 404, "study_not_found", NULL, "no such study");
     }

@@ -202,12 +202,19 @@ static void append_rows(json_t *out, PGresult *r) {
     for (int i = 0; i < PQntuples(r); i++) json_array_append_new(out, cell_json(r, i, 0));
 }
 
+/* The lock comes first, in its own statement: under READ COMMITTED a
+ * statement that waited for the lock still counts with the snapshot it
+ * took before waiting, so counts in the locking statement could be stale
+ * and let two asks overshoot max_trials. */
 static const char *const SQL_ASK_LOCK =
+    "SELECT 1 FROM studies WHERE id = $1 FOR UPDATE";
+
+static const char *const SQL_ASK_STATE =
     "SELECT state, next_number, is_exhausted,"
     " (SELECT count(*) FROM trials WHERE study_id = $1),"
     " (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'running'"
     "   AND lease_deadline > now())"
-    " FROM studies WHERE id = $1 FOR UPDATE";
+    " FROM studies WHERE id = $1";
 
 static const char *const SQL_ASK_MINE =
     "UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
@@ -296,6 +303,9 @@ static int ask_body(PGconn *c, void *arg, struct err *e) {
     fmt_id(count, t->count);
     const char *p1[] = {sid};
     PGresult *r = store_exec(c, SQL_ASK_LOCK, 1, p1, e);
+    if (!r) return -1;
+    PQclear(r);
+    r = store_exec(c, SQL_ASK_STATE, 1, p1, e);
     if (!r) return -1;
     if (PQntuples(r) == 0) {
         PQclear(r);

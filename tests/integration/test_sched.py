@@ -1,0 +1,167 @@
+"""The scheduler against real child processes: the native trainer on
+generated data, shell-script command studies, crashing, hanging and NaN
+trials, pruning, stop/resume, and SIGKILL of the server mid-study."""
+
+import os
+import random
+import signal
+import tempfile
+import time
+
+from conftest import ROOT, Server, sql
+
+QUAD = os.path.join(ROOT, "tests", "fixtures", "quadratic.sh")
+LOSS = [{"name": "loss", "goal": "minimize"}]
+
+
+def wait_done(server, name, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = server.get(f"/api/v1/studies/{name}").json()
+        if s["state"] == "done":
+            return s
+        time.sleep(0.2)
+    raise AssertionError(f"study {name} not done: {s}\n" + server.log()[-3000:])
+
+
+def command_study(name, argv, max_trials=4, parallel=2, **extra):
+    body = {"name": name, "objectives": LOSS,
+            "space": {"x": {"type": "float", "low": -3, "high": 5}},
+            "searcher": {"name": "random", "seed": 1},
+            "budget": {"max_trials": max_trials, "parallel": parallel},
+            "trainer": {"kind": "command", "argv": argv}}
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(body.get(k), dict):
+            body[k].update(v)
+        else:
+            body[k] = v
+    return body
+
+
+def test_native_study_runs_to_budget_on_generated_data(server):
+    body = {"name": "native", "objectives": [{"name": "val_accuracy", "goal": "maximize"}],
+            "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}},
+            "searcher": {"name": "random", "seed": 2},
+            "budget": {"max_trials": 4, "parallel": 2},
+            "trainer": {"kind": "native", "model": "mlp", "epochs": 2,
+                        "fixed": {"synthetic": 1200, "hidden": "32"}}}
+    assert server.post("/api/v1/studies", body).status_code == 201
+    s = wait_done(server, "native")
+    assert s["counts"]["complete"] == 4, s
+    assert 0 < s["best"]["values"][0] <= 1
+    trials = server.get("/api/v1/studies/native/trials").json()["trials"]
+    for t in trials:
+        curve = server.get(f"/api/v1/studies/native/trials/{t['number']}").json()["curve"]
+        assert len(curve) == 2
+        assert "val_loss" in curve[0]["metrics"]
+
+
+def test_command_study_tunes_a_shell_script(server):
+    r = server.post("/api/v1/studies", command_study("quad", [QUAD, "{x}", "3"], max_trials=6))
+    assert r.status_code == 201, r.text
+    s = wait_done(server, "quad")
+    assert s["counts"]["complete"] == 6
+    t = server.get(f"/api/v1/studies/quad/trials/{s['best']['number']}").json()
+    x = t["params"]["x"]
+    assert abs(t["values"][0] - ((x - 2) ** 2 + 1 / 3)) < 1e-4
+    assert [c["step"] for c in t["curve"]] == [1, 2, 3]
+
+
+def test_parameters_reach_the_environment(server, tmp_path):
+    out = tmp_path / "env.txt"
+    script = f'echo "$HPOD_PARAM_X $HPOD_TRIAL" >> {out}; echo loss=1'
+    r = server.post("/api/v1/studies",
+                    command_study("envs", ["sh", "-c", script], max_trials=2, parallel=1))
+    assert r.status_code == 201, r.text
+    wait_done(server, "envs")
+    lines = out.read_text().split("\n")
+    trials = server.get("/api/v1/studies/envs/trials").json()["trials"]
+    got = {int(line.split()[1]): float(line.split()[0]) for line in lines if line}
+    assert got == {t["number"]: t["params"]["x"] for t in trials}
+
+
+def test_crash_hang_and_nan_fail_with_reasons(server):
+    cases = [
+        ("crash", ["sh", "-c", "echo boom-on-stderr >&2; exit 7"], {}, "exit status 7"),
+        ("hang", ["sh", "-c", "echo loss=1; sleep 60"], {"trial_timeout_s": 1.5}, "timeout"),
+        ("nan", ["sh", "-c", "echo loss=nan"], {}, "NaN"),
+        ("silent", ["sh", "-c", "echo nothing useful"], {}, "objective loss"),
+        ("missing", ["/nonexistent/program"], {}, "cannot start"),
+    ]
+    for name, argv, budget, _ in cases:
+        body = command_study(name, argv, max_trials=1, parallel=1, budget=budget)
+        assert server.post("/api/v1/studies", body).status_code == 201
+    for name, _, _, reason in cases:
+        s = wait_done(server, name, timeout=30)
+        assert s["counts"]["failed"] == 1, (name, s)
+        t = server.get(f"/api/v1/studies/{name}/trials/0").json()
+        assert reason in t["error"], (name, t["error"])
+    t = server.get("/api/v1/studies/crash/trials/0").json()
+    assert "boom-on-stderr" in t["stderr_tail"]
+
+
+def test_pruned_trials_are_killed_and_keep_their_curve(server, tmp_path):
+    pid_dir = tmp_path
+    body = command_study("prune", [QUAD, "{x}", "8", "0.2", f"{pid_dir}/pid.{{trial}}"],
+                         max_trials=10, parallel=1,
+                         pruner={"name": "median",
+                                 "options": {"n_warmup_steps": 1, "n_startup_trials": 2}})
+    body["space"]["x"] = {"type": "float", "low": -20, "high": 20}
+    r = server.post("/api/v1/studies", body)
+    assert r.status_code == 201, r.text
+    s = wait_done(server, "prune", timeout=120)
+    assert s["counts"]["pruned"] >= 1, s
+    pruned = server.get("/api/v1/studies/prune/trials?state=pruned").json()["trials"]
+    for t in pruned:
+        curve = server.get(f"/api/v1/studies/prune/trials/{t['number']}").json()["curve"]
+        assert 1 <= len(curve) < 8
+        pid = int((pid_dir / f"pid.{t['number']}").read_text())
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        assert not alive, "a pruned trial's process must be gone"
+
+
+def test_stop_and_resume(server):
+    body = command_study("sr", [QUAD, "{x}", "20", "0.1"], max_trials=3, parallel=1)
+    assert server.post("/api/v1/studies", body).status_code == 201
+    deadline = time.time() + 20
+    while server.get("/api/v1/studies/sr").json()["counts"]["running"] == 0:
+        assert time.time() < deadline
+        time.sleep(0.1)
+    assert server.post("/api/v1/studies/sr/stop").json()["state"] == "stopped"
+    time.sleep(3.5)
+    s = server.get("/api/v1/studies/sr").json()
+    assert s["counts"]["running"] == 0 and s["counts"]["queued"] >= 1, s
+    assert server.post("/api/v1/studies/sr/resume").json()["state"] == "running"
+    s = wait_done(server, "sr", timeout=60)
+    assert s["counts"]["complete"] == 3
+
+
+def test_sigkill_twice_loses_nothing(make_server):
+    first = make_server()
+    body = command_study("crashy", [QUAD, "{x}", "3", "0.15"], max_trials=20, parallel=2)
+    body["budget"]["lease_s"] = 3
+    assert first.post("/api/v1/studies", body).status_code == 201
+    rng = random.Random(7)
+    current = first
+    for _ in range(2):
+        time.sleep(rng.uniform(1.0, 3.0))
+        current.kill()
+        # Same database and same working folder: the restarted server
+        # recognises the trials it left running.
+        current = make_server(db=first.db, start=False)
+        current.cwd = first.cwd
+        current.log_path = os.path.join(first.cwd, "hpod.log")
+        current.start()
+    s = wait_done(current, "crashy", timeout=120)
+    rows = sql(first.dsn, "SELECT t.number, t.state FROM trials t JOIN studies s"
+                          " ON s.id = t.study_id WHERE s.name = 'crashy' ORDER BY number")
+    assert [r[0] for r in rows] == list(range(20))
+    assert all(r[1] == "complete" for r in rows), rows
+    assert s["counts"]["complete"] == 20
+    n_curves = sql(first.dsn, "SELECT count(*) FROM intermediate_values iv JOIN trials t"
+                              " ON t.id = iv.trial_id")[0][0]
+    assert n_curves == 20 * 3
