@@ -166,3 +166,12 @@ void h_trial_fail(struct req *r) {
     }
     call_end(r, &c, 200, out);
 }
+
+void h_trial_release(struct req *r) {
+    struct call c;
+    json_t *out = NULL;
+    if (call_begin(r, &c, 1, 0) == 0 && store_trial_requeue(c.s.id, c.number, &c.e) == 0) {
+        out = store_trial_get(c.s.id, c.number, &c.e);
+    }
+    call_end(r, &c, 200, out);
+}

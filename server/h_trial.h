@@ -15,5 +15,6 @@ void h_trial_report(struct req *r);    /* POST .../trials/{n}/report */
 void h_trial_heartbeat(struct req *r); /* POST .../trials/{n}/heartbeat */
 void h_trial_complete(struct req *r);  /* POST .../trials/{n}/complete */
 void h_trial_fail(struct req *r);      /* POST .../trials/{n}/fail */
+void h_trial_release(struct req *r);   /* POST .../trials/{n}/release */
 
 #endif

@@ -1,7 +1,7 @@
 /* main: bin/hpod. Parses the command line, picks the database (external
  * via HPOD_DATABASE_URL or the embedded cluster), migrates, starts the
  * HTTP server and waits for SIGINT/SIGTERM. No request logic lives here.
- * Subcommands: serve, migrate.
+ * Subcommands: serve, migrate, worker, study.
  * SPDX-License-Identifier: MIT */
 #include <getopt.h>
 #include <libgen.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_study.h"
 #include "err.h"
 #include "events.h"
 #include "h_static.h"
@@ -21,6 +22,7 @@
 #include "pgembed.h"
 #include "sched.h"
 #include "store.h"
+#include "worker.h"
 
 #define DEFAULT_PORT 8080
 #define DB_POOL_SIZE 16
@@ -37,6 +39,8 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: hpod serve [--host ADDR] [--port N] [--workers N] [--cores N] [--root DIR]\n"
             "       hpod migrate [--root DIR]\n"
+            "       hpod worker --server URL [--slots N] [--cores N] [--name NAME]\n"
+            "       hpod study create|list|show|leaderboard|watch|stop|resume|delete ...\n"
             "\n"
             "With HPOD_DATABASE_URL unset, hpod runs its own PostgreSQL under ./var/pg.\n");
 }
@@ -189,6 +193,47 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     return 0;
 }
 
+/* hpod worker: flags, then worker_run until a stop signal. */
+static int worker_cli(int argc, char **argv) {
+    static const struct option longs[] = {
+        {"server", required_argument, NULL, 's'}, {"slots", required_argument, NULL, 'n'},
+        {"cores", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'N'},
+        {NULL, 0, NULL, 0},
+    };
+    int n_cpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    struct worker_cfg cfg = {getenv("HPOD_SERVER"), n_cpu, n_cpu, NULL, NULL};
+    char name[256], train_bin[PATH_MAX + 16];
+    for (int c; (c = getopt_long(argc, argv, "s:n:c:N:", longs, NULL)) != -1;) {
+        if (c == 's') cfg.server = optarg;
+        else if (c == 'n') cfg.n_slots = atoi(optarg);
+        else if (c == 'c') cfg.n_cores = atoi(optarg);
+        else if (c == 'N') cfg.name = optarg;
+        else return 2;
+    }
+    if (!cfg.server || cfg.n_slots < 1 || cfg.n_slots > 256 || cfg.n_cores < 1) {
+        fprintf(stderr, "hpod worker: needs --server URL, --slots 1-256 and --cores >= 1\n");
+        return 2;
+    }
+    if (!cfg.name) {
+        char host[128] = "host";
+        gethostname(host, sizeof host - 1);
+        snprintf(name, sizeof name, "%s-w%ld", host, (long)getpid());
+        cfg.name = name;
+    }
+    sibling_path(train_bin, sizeof train_bin, "hpod-train");
+    cfg.train_bin = train_bin;
+    return worker_run(&cfg);
+}
+
+static void block_stop_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int main(int argc, char **argv) {
     log_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -196,16 +241,16 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "study") == 0) return cli_study_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "worker") == 0) {
+        block_stop_signals();
+        return worker_cli(argc - 1, argv + 1);
+    }
     struct opts o;
     if (parse_opts(argc - 1, argv + 1, &o) != 0) return 2;
 
     /* Block the stop signals in every thread; the main thread sigwaits. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    block_stop_signals();
 
     struct err e;
     err_clear(&e);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h_health.h"
+#include "h_importance.h"
 #include "h_metrics.h"
 #include "h_static.h"
 #include "h_study.h"
@@ -33,6 +34,7 @@ static const struct route table[] = {
     {"GET", "/api/v1/studies/{id}/leaderboard", h_study_leaderboard},
     {"GET", "/api/v1/studies/{id}/events", h_study_events},
     {"GET", "/api/v1/studies/{id}/curves", h_trial_curves},
+    {"GET", "/api/v1/studies/{id}/importance", h_importance_get},
     {"POST", "/api/v1/studies/{id}/trials", h_trial_enqueue},
     {"GET", "/api/v1/studies/{id}/trials", h_trial_list},
     {"POST", "/api/v1/studies/{id}/trials/ask", h_trial_ask},
@@ -41,6 +43,7 @@ static const struct route table[] = {
     {"POST", "/api/v1/studies/{id}/trials/{number}/heartbeat", h_trial_heartbeat},
     {"POST", "/api/v1/studies/{id}/trials/{number}/complete", h_trial_complete},
     {"POST", "/api/v1/studies/{id}/trials/{number}/fail", h_trial_fail},
+    {"POST", "/api/v1/studies/{id}/trials/{number}/release", h_trial_release},
 };
 
 /* Match path against pattern segment by segment; {x} takes one non-empty

@@ -666,12 +666,19 @@ int store_trial_requeue(long long study_id, int number, struct err *e) {
                              " lease_deadline = NULL, started_at = NULL,"
                              " attempts = greatest(attempts - 1, 0)"
                              " WHERE study_id = $1 AND number = $2 AND state = 'running'"
-                             " RETURNING id)"
-                             " DELETE FROM intermediate_values WHERE trial_id IN"
-                             " (SELECT id FROM t)", 2, p, e);
+                             " RETURNING id),"
+                             " d AS (DELETE FROM intermediate_values WHERE trial_id IN"
+                             " (SELECT id FROM t))"
+                             " SELECT count(*) FROM t", 2, p, e);
     store_release(c);
+    if (!r) return -1;
+    int n = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
-    return r ? 0 : -1;
+    if (n == 0) return err_set(e, 409, "trial_not_running", NULL, "trial %d is not running", number);
+    json_t *ev = json_pack("{s:i, s:s}", "number", number, "state", "queued");
+    events_publish_trial(study_id, ev, "trial_requeued");
+    json_decref(ev);
+    return 0;
 }
 
 /* ---- reads ------------------------------------------------------------------ */

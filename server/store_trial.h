@@ -53,8 +53,9 @@ json_t *store_trial_complete(const struct study *s, int number, const double *va
 json_t *store_trial_fail(const struct study *s, int number, const char *reason,
                          const char *stderr_tail, struct err *e);
 
-/* Put a running trial back in the queue (its curve is dropped), used when
- * a study is stopped under a running trial or a worker gives it back. */
+/* Put a running trial back in the queue (its curve is dropped, its attempt
+ * given back), used when a study is stopped under a running trial or a
+ * worker gives it back. 409 "trial_not_running" when it is not running. */
 int store_trial_requeue(long long study_id, int number, struct err *e);
 
 struct trial_query {

@@ -1,0 +1,210 @@
+/* cli_study: human-readable views of the API for the terminal. It only
+ * formats: every number it prints comes from the server's JSON.
+ * SPDX-License-Identifier: MIT */
+#include "cli_study.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "mem.h"
+
+#define DEFAULT_SERVER "http://127.0.0.1:8080"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: hpod study create FILE|-      post a study definition (JSON)\n"
+            "       hpod study list\n"
+            "       hpod study show NAME\n"
+            "       hpod study leaderboard NAME [--limit K]\n"
+            "       hpod study watch NAME           progress until the study is done\n"
+            "       hpod study stop|resume|delete NAME\n"
+            "options: --server URL (default $HPOD_SERVER or %s)\n",
+            DEFAULT_SERVER);
+}
+
+static int fail(const struct err *e) {
+    fprintf(stderr, "hpod: %s%s%s%s (%s)\n", e->msg, e->field[0] ? " [field " : "", e->field,
+            e->field[0] ? "]" : "", e->code ? e->code : "error");
+    return 1;
+}
+
+static int call(struct client *c, const char *method, const char *path, const json_t *body,
+                json_t **out) {
+    struct err e;
+    err_clear(&e);
+    int status = client_call(c, method, path, body, out, &e);
+    if (status >= 200 && status < 300) return 0;
+    return fail(&e);
+}
+
+static void print_value_list(const json_t *values) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v) printf("%s%.6g", i ? "," : "", json_number_value(v));
+}
+
+static void print_study_line(const json_t *s) {
+    const json_t *def = json_object_get(s, "definition");
+    const json_t *counts = json_object_get(s, "counts");
+    long long done = json_integer_value(json_object_get(counts, "complete")) +
+                     json_integer_value(json_object_get(counts, "pruned")) +
+                     json_integer_value(json_object_get(counts, "failed"));
+    printf("%-6lld %-24s %-8s %-7s %5lld/%-5lld ", (long long)json_integer_value(json_object_get(s, "id")),
+           json_string_value(json_object_get(s, "name")), json_string_value(json_object_get(s, "state")),
+           json_string_value(json_object_get(json_object_get(def, "searcher"), "name")), done,
+           (long long)json_integer_value(json_object_get(json_object_get(def, "budget"), "max_trials")));
+    const json_t *best = json_object_get(s, "best");
+    if (json_is_object(best)) print_value_list(json_object_get(best, "values"));
+    else printf("-");
+    printf("\n");
+}
+
+static int cmd_list(struct client *c) {
+    json_t *out;
+    if (call(c, "GET", "/api/v1/studies", NULL, &out)) return 1;
+    printf("%-6s %-24s %-8s %-7s %11s  %s\n", "ID", "NAME", "STATE", "SEARCH", "DONE/BUDGET", "BEST");
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(out, "studies"), i, s) print_study_line(s);
+    json_decref(out);
+    return 0;
+}
+
+static int cmd_create(struct client *c, const char *file) {
+    json_error_t je;
+    json_t *body = !strcmp(file, "-") ? json_loadf(stdin, 0, &je) : json_load_file(file, 0, &je);
+    if (!body) {
+        fprintf(stderr, "hpod: %s: %s (line %d)\n", file, je.text, je.line);
+        return 2;
+    }
+    json_t *out;
+    int rc = call(c, "POST", "/api/v1/studies", body, &out);
+    json_decref(body);
+    if (rc) return rc;
+    printf("created study %lld (%s)\n", (long long)json_integer_value(json_object_get(out, "id")),
+           json_string_value(json_object_get(out, "name")));
+    json_decref(out);
+    return 0;
+}
+
+static int cmd_show(struct client *c, const char *name) {
+    char path[300];
+    snprintf(path, sizeof path, "/api/v1/studies/%s", name);
+    json_t *out;
+    if (call(c, "GET", path, NULL, &out)) return 1;
+    char *text = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    puts(text);
+    free(text);
+    json_decref(out);
+    return 0;
+}
+
+static int cmd_leaderboard(struct client *c, const char *name, int limit) {
+    char path[300];
+    snprintf(path, sizeof path, "/api/v1/studies/%s/leaderboard?limit=%d", name, limit);
+    json_t *out;
+    if (call(c, "GET", path, NULL, &out)) return 1;
+    printf("%-4s %-6s %-14s %s\n", "RANK", "TRIAL", "VALUES", "PARAMS");
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(out, "trials"), i, t) {
+        printf("%-4zu %-6lld ", i + 1, (long long)json_integer_value(json_object_get(t, "number")));
+        print_value_list(json_object_get(t, "values"));
+        char *params = json_dumps(json_object_get(t, "params"), JSON_COMPACT | JSON_REAL_PRECISION(6));
+        printf("  %s\n", params);
+        free(params);
+    }
+    json_decref(out);
+    return 0;
+}
+
+static int cmd_watch(struct client *c, const char *name) {
+    char path[300];
+    snprintf(path, sizeof path, "/api/v1/studies/%s", name);
+    int is_tty = isatty(1);
+    for (;;) {
+        json_t *s;
+        if (call(c, "GET", path, NULL, &s)) return 1;
+        const json_t *counts = json_object_get(s, "counts");
+        long long n[5];
+        static const char *const keys[] = {"complete", "pruned", "failed", "running", "queued"};
+        for (int i = 0; i < 5; i++) n[i] = json_integer_value(json_object_get(counts, keys[i]));
+        long long budget = json_integer_value(json_object_get(
+            json_object_get(json_object_get(s, "definition"), "budget"), "max_trials"));
+        long long done = n[0] + n[1] + n[2];
+        int width = 30, fill = budget > 0 ? (int)(width * done / budget) : 0;
+        char bar[64];
+        memset(bar, '#', (size_t)fill);
+        memset(bar + fill, '.', (size_t)(width - fill));
+        bar[width] = '\0';
+        printf("%s[%s] %lld/%lld  complete %lld  pruned %lld  failed %lld  running %lld  best ",
+               is_tty ? "\r" : "", bar, done, budget, n[0], n[1], n[2], n[3]);
+        const json_t *best = json_object_get(s, "best");
+        if (json_is_object(best)) print_value_list(json_object_get(best, "values"));
+        else printf("-");
+        printf(is_tty ? "   " : "\n");
+        fflush(stdout);
+        int is_done = !strcmp(json_string_value(json_object_get(s, "state")), "done");
+        json_decref(s);
+        if (is_done) break;
+        sleep(1);
+    }
+    printf("\n");
+    return 0;
+}
+
+static int cmd_action(struct client *c, const char *action, const char *name) {
+    char path[300];
+    snprintf(path, sizeof path, "/api/v1/studies/%s%s%s", name, strcmp(action, "delete") ? "/" : "",
+             strcmp(action, "delete") ? action : "");
+    json_t *out;
+    if (call(c, strcmp(action, "delete") ? "POST" : "DELETE", path, NULL, &out)) return 1;
+    printf("%s: %s\n", name, strcmp(action, "delete") ? json_string_value(json_object_get(out, "state"))
+                                                     : "deleted");
+    json_decref(out);
+    return 0;
+}
+
+int cli_study_main(int argc, char **argv) {
+    static const struct option longs[] = {{"server", required_argument, NULL, 's'},
+                                          {"limit", required_argument, NULL, 'l'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    const char *server = getenv("HPOD_SERVER");
+    if (!server || !*server) server = DEFAULT_SERVER;
+    int limit = 10;
+    optind = 1;
+    for (int ch; (ch = getopt_long(argc, argv, "s:l:h", longs, NULL)) != -1;) {
+        if (ch == 's') server = optarg;
+        else if (ch == 'l') limit = atoi(optarg) > 0 ? atoi(optarg) : 10;
+        else {
+            usage(ch == 'h' ? stdout : stderr);
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    const char *verb = optind < argc ? argv[optind] : NULL;
+    const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+    int needs_arg = verb && strcmp(verb, "list") != 0;
+    if (!verb || (needs_arg && !arg)) {
+        usage(stderr);
+        return 2;
+    }
+    struct client *c = client_open(server);
+    int rc;
+    if (!strcmp(verb, "list")) rc = cmd_list(c);
+    else if (!strcmp(verb, "create")) rc = cmd_create(c, arg);
+    else if (!strcmp(verb, "show")) rc = cmd_show(c, arg);
+    else if (!strcmp(verb, "leaderboard")) rc = cmd_leaderboard(c, arg, limit);
+    else if (!strcmp(verb, "watch")) rc = cmd_watch(c, arg);
+    else if (!strcmp(verb, "stop") || !strcmp(verb, "resume") || !strcmp(verb, "delete")) rc = cmd_action(c, verb, arg);
+    else {
+        usage(stderr);
+        rc = 2;
+    }
+    client_close(c);
+    return rc;
+}

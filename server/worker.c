@@ -1,0 +1,231 @@
+/* worker: slot threads that each lease one trial at a time from a remote
+ * server and run it with runner.c. A lost server is retried with
+ * exponential back-off (1 s doubling to WORKER_BACKOFF_MAX_S); results
+ * are retried the same way so that a restarting server loses none.
+ * SPDX-License-Identifier: MIT */
+#include "worker.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+#include "mem.h"
+#include "runner.h"
+#include "trialcmd.h"
+
+#define WORKER_BACKOFF_MAX_S 30
+#define WORKER_IDLE_S 1
+
+static atomic_int is_halting;
+static atomic_uint study_cursor;
+
+struct slot {
+    const struct worker_cfg *cfg;
+    struct client *cl;
+    char name[200];
+    const struct study *s;
+    int number;
+};
+
+static void sleep_s(int s) {
+    for (int i = 0; i < s * 10 && !atomic_load(&is_halting); i++) usleep(100000);
+}
+
+/* POST to a trial route, retrying while the server is unreachable or
+ * failing (5xx). Returns the status (or -1 when halting). */
+static int trial_post(struct slot *sl, const char *action, const json_t *body, json_t **out,
+                      struct err *e) {
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/%d/%s", sl->s->id, sl->number,
+             action);
+    for (int backoff = 1;; backoff = backoff * 2 > WORKER_BACKOFF_MAX_S ? WORKER_BACKOFF_MAX_S
+                                                                         : backoff * 2) {
+        int status = client_call(sl->cl, "POST", path, body, out, e);
+        if (status > 0 && status < 500) return status;
+        log_warn("worker", "retry", "study=%lld trial=%d action=%s status=%d", sl->s->id,
+                 sl->number, action, status);
+        if (atomic_load(&is_halting) && strcmp(action, "release") != 0) return -1;
+        sleep(backoff > 0 ? (unsigned)backoff : 1);
+        if (atomic_load(&is_halting) && backoff >= 4) return -1;
+    }
+}
+
+static json_t *values_json(const double *v, int n) {
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null());
+    return a;
+}
+
+static int on_report(void *arg, const struct trial_report *rep) {
+    struct slot *sl = arg;
+    json_t *body = json_pack("{s:i, s:o}", "step", rep->step, "values",
+                             values_json(rep->values, rep->n_values));
+    if (rep->metrics) {
+        json_t *m = json_deep_copy(rep->metrics);
+        json_object_del(m, "final");
+        json_object_set_new(body, "metrics", m);
+    }
+    json_t *out = NULL;
+    struct err e;
+    err_clear(&e);
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/%d/report", sl->s->id, sl->number);
+    int status = client_call(sl->cl, "POST", path, body, &out, &e);
+    json_decref(body);
+    int verdict = RUNNER_GO_ON;
+    if (status == 200) verdict = json_is_true(json_object_get(out, "should_stop")) ? RUNNER_STOP : RUNNER_GO_ON;
+    else if (status >= 400 && status < 500) verdict = RUNNER_GONE;
+    json_decref(out);
+    return verdict;
+}
+
+static int on_heartbeat(void *arg) {
+    struct slot *sl = arg;
+    if (atomic_load(&is_halting)) return RUNNER_HALT;
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/studies/%lld", sl->s->id);
+    json_t *out = NULL;
+    struct err e;
+    err_clear(&e);
+    int status = client_call(sl->cl, "GET", path, NULL, &out, &e);
+    const char *state = json_string_value(json_object_get(out, "state"));
+    int is_stopped = state && !strcmp(state, "stopped");
+    json_decref(out);
+    if (status == 404) return RUNNER_GONE;
+    if (is_stopped) return RUNNER_HALT;
+    snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/%d/heartbeat", sl->s->id, sl->number);
+    status = client_call(sl->cl, "POST", path, NULL, &out, &e);
+    json_decref(out);
+    return status >= 400 && status < 500 ? RUNNER_GONE : RUNNER_GO_ON;
+}
+
+static void record(struct slot *sl, const struct runner_result *res) {
+    json_t *body = NULL, *out = NULL;
+    struct err e;
+    err_clear(&e);
+    const char *action = NULL;
+    switch (res->outcome) {
+    case RUN_COMPLETE:
+        action = "complete";
+        body = json_pack("{s:o}", "values", values_json(res->values, sl->s->n_objectives));
+        break;
+    case RUN_FAILED:
+        action = "fail";
+        body = json_pack("{s:s, s:s}", "reason", res->reason, "stderr_tail", res->stderr_tail);
+        break;
+    case RUN_HALTED: action = "release"; break;
+    case RUN_PRUNED:
+    case RUN_GONE: break;
+    }
+    int status = action ? trial_post(sl, action, body, &out, &e) : 0;
+    log_info("worker", "trial_end", "study=%lld trial=%d outcome=%d status=%d", sl->s->id,
+             sl->number, (int)res->outcome, status);
+    json_decref(body);
+    json_decref(out);
+}
+
+static void run_one(struct slot *sl, const struct study *s, const json_t *trial) {
+    sl->s = s;
+    sl->number = (int)json_integer_value(json_object_get(trial, "number"));
+    int threads = sl->cfg->n_cores / (sl->cfg->n_slots > 0 ? sl->cfg->n_slots : 1);
+    struct trialcmd_in in = {s, json_object_get(trial, "params"), sl->number,
+                             threads > 0 ? threads : 1, sl->cfg->train_bin};
+    struct trialcmd cmd;
+    trialcmd_build(&in, &cmd);
+    log_info("worker", "trial_start", "study=%lld trial=%d worker=%s", s->id, sl->number, sl->name);
+    struct runner_job job = {cmd.argv, cmd.envp, cmd.cwd, s};
+    struct runner_ops ops = {on_report, on_heartbeat};
+    struct runner_result res;
+    runner_run(&job, &ops, sl, &res);
+    record(sl, &res);
+    trialcmd_cleanup(&cmd);
+}
+
+/* Ask study (an API study object) for a trial and run it; 1 if one ran. */
+static int try_study(struct slot *sl, const json_t *study) {
+    const json_t *def = json_object_get(study, "definition");
+    const char *kind = json_string_value(json_object_get(json_object_get(def, "trainer"), "kind"));
+    if (!kind || !strcmp(kind, "external")) return 0;
+    long long id = json_integer_value(json_object_get(study, "id"));
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/ask", id);
+    json_t *body = json_pack("{s:s, s:i}", "worker", sl->name, "count", 1), *out = NULL;
+    struct err e;
+    err_clear(&e);
+    client_call(sl->cl, "POST", path, body, &out, &e);
+    json_decref(body);
+    json_t *trial = json_array_get(json_object_get(out, "trials"), 0);
+    struct study s;
+    int ran = 0;
+    if (trial && codec_study_load(id, def, &s, &e) == 0) {
+        run_one(sl, &s, trial);
+        ran = 1;
+    } else if (trial) {
+        log_error("worker", "bad_study", "study=%lld code=%s", id, e.code);
+    }
+    if (trial) codec_study_cleanup(&s);
+    json_decref(out);
+    return ran;
+}
+
+static void *slot_main(void *arg) {
+    struct slot *sl = arg;
+    sl->cl = client_open(sl->cfg->server);
+    int backoff = 1;
+    while (!atomic_load(&is_halting)) {
+        json_t *list = NULL;
+        struct err e;
+        err_clear(&e);
+        int status = client_call(sl->cl, "GET", "/api/v1/studies?state=running", NULL, &list, &e);
+        if (status != 200) {
+            log_warn("worker", "server_unreachable", "worker=%s status=%d backoff_s=%d", sl->name,
+                     status, backoff);
+            sleep_s(backoff);
+            backoff = backoff * 2 > WORKER_BACKOFF_MAX_S ? WORKER_BACKOFF_MAX_S : backoff * 2;
+            continue;
+        }
+        backoff = 1;
+        const json_t *studies = json_object_get(list, "studies");
+        size_t n = json_array_size(studies);
+        unsigned start = atomic_fetch_add(&study_cursor, 1);
+        int ran = 0;
+        for (size_t i = 0; i < n && !ran && !atomic_load(&is_halting); i++) {
+            ran = try_study(sl, json_array_get(studies, (start + i) % n));
+        }
+        json_decref(list);
+        if (!ran) sleep_s(WORKER_IDLE_S);
+    }
+    client_close(sl->cl);
+    return NULL;
+}
+
+int worker_run(const struct worker_cfg *cfg) {
+    struct slot *slots = xcalloc((size_t)cfg->n_slots, sizeof *slots);
+    pthread_t *threads = xcalloc((size_t)cfg->n_slots, sizeof *threads);
+    log_info("worker", "started", "server=%s slots=%d name=%s", cfg->server, cfg->n_slots,
+             cfg->name);
+    for (int i = 0; i < cfg->n_slots; i++) {
+        slots[i].cfg = cfg;
+        snprintf(slots[i].name, sizeof slots[i].name, "%s/%d", cfg->name, i);
+        pthread_create(&threads[i], NULL, slot_main, &slots[i]);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("worker", "shutdown", "signal=%d", sig);
+    atomic_store(&is_halting, 1);
+    for (int i = 0; i < cfg->n_slots; i++) pthread_join(threads[i], NULL);
+    free(threads);
+    free(slots);
+    return 0;
+}
