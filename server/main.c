@@ -22,6 +22,7 @@
 #include "pgembed.h"
 #include "sched.h"
 #include "store.h"
+#include "webhook.h"
 #include "worker.h"
 
 #define DEFAULT_PORT 8080
@@ -183,6 +184,7 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
         http_stop();
         return -1;
     }
+    webhook_start();
     log_info("http", "listening", "url=http://%s:%d/ workers=%d", o->host, port,
              o->n_workers);
     int sig = wait_for_signal();
@@ -190,6 +192,7 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     events_close();
     http_stop();
     sched_stop();
+    webhook_stop();
     return 0;
 }
 

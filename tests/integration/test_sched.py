@@ -165,3 +165,39 @@ def test_sigkill_twice_loses_nothing(make_server):
     n_curves = sql(first.dsn, "SELECT count(*) FROM intermediate_values iv JOIN trials t"
                               " ON t.id = iv.trial_id")[0][0]
     assert n_curves == 20 * 3
+
+
+def test_webhook_gets_new_best_and_study_done(server):
+    import http.server
+    import json
+    import threading
+
+    got = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            n = int(self.headers["Content-Length"])
+            got.append(json.loads(self.rfile.read(n)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        body = command_study("hooked", [QUAD, "{x}", "1"], max_trials=4, parallel=1,
+                             webhook=f"http://127.0.0.1:{hook.server_port}/hook")
+        assert server.post("/api/v1/studies", body).status_code == 201
+        s = wait_done(server, "hooked")
+        deadline = time.time() + 10
+        while not any(g["event"] == "study_done" for g in got) and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        hook.shutdown()
+    events = [g["event"] for g in got]
+    assert events.count("study_done") == 1, got
+    assert events[0] == "new_best" and got[0]["name"] == "hooked"
+    done = [g for g in got if g["event"] == "study_done"][0]
+    assert done["best"]["number"] == s["best"]["number"]
