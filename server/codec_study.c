@@ -84,10 +84,49 @@ static int parse_objectives(struct study *s, struct err *e) {
     return 0;
 }
 
+/* 1 when every parent named in param's "when" is already in placed. */
+static int parents_placed(const json_t *param, const json_t *placed) {
+    const json_t *when = json_object_get(param, "when");
+    const char *parent;
+    const json_t *v;
+    json_object_foreach((json_t *)when, parent, v) {
+        if (!json_object_get(placed, parent)) return 0;
+    }
+    return 1;
+}
+
+/* Return a new space object with parents before their children. A stored
+ * definition comes back from PostgreSQL's jsonb with its keys sorted, not
+ * in the order the user wrote them, and space_parse needs each condition's
+ * parent declared first. Params that can never be placed (a missing parent,
+ * a cycle) go last, where space_parse reports them. */
+static json_t *parents_first(const json_t *space) {
+    json_t *out = json_object();
+    for (size_t added = 1; added;) {
+        added = 0;
+        const char *name;
+        json_t *p;
+        json_object_foreach((json_t *)space, name, p) {
+            if (json_object_get(out, name) || !parents_placed(p, out)) continue;
+            json_object_set(out, name, p); /* borrows p: a new reference */
+            added++;
+        }
+    }
+    const char *name;
+    json_t *p;
+    json_object_foreach((json_t *)space, name, p) {
+        if (!json_object_get(out, name)) json_object_set(out, name, p);
+    }
+    return out;
+}
+
 static int parse_space(struct study *s, struct err *e) {
     json_t *sp = json_object_get(s->def, "space");
     if (!sp) return err_set(e, 422, "missing_field", "space", "space is required");
-    return space_parse(sp, &s->space, e);
+    if (!json_is_object(sp)) return space_parse(sp, &s->space, e);
+    json_t *ordered = parents_first(sp);
+    json_object_set_new(s->def, "space", ordered);
+    return space_parse(ordered, &s->space, e);
 }
 
 /* Set obj[key] = dflt when absent (steals dflt) and return obj[key]. */

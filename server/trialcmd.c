@@ -87,10 +87,11 @@ static char **native_argv(const struct trialcmd_in *in) {
     const char *dataset = json_string_value(json_object_get(s->trainer, "dataset"));
     if (!strcmp(dataset, "fashion-mnist")) dataset = TRIALCMD_FASHION_MNIST;
     if (!json_object_get(all, "seed")) {
-        /* A different but reproducible initialisation for every trial. */
-        json_object_set_new(all, "seed", json_integer((json_int_t)(s->seed * 1000003ULL +
-                                                                   (unsigned)in->number) %
-                                                    2147483647));
+        /* A different but reproducible initialisation for every trial:
+         * trial N trains with the searcher's seed + N (documented in the
+         * README so a user can retrain any trial exactly). */
+        json_object_set_new(all, "seed", json_integer((json_int_t)((s->seed + (unsigned)in->number) %
+                                                                   2147483647ULL)));
     }
     char *pj = json_dumps(all, JSON_COMPACT | JSON_REAL_PRECISION(17));
     char **argv = xcalloc(16, sizeof *argv);
