@@ -1,0 +1,67 @@
+/* nn_act: activation functions as plain loops the compiler vectorises
+ * (ReLU, tanh) or as scalar libm calls (GELU's erf). Entry points are in
+ * nn_act.h.
+ * SPDX-License-Identifier: MIT */
+#include "nn_act.h"
+
+#include <math.h>
+#include <string.h>
+
+int nn_act_parse(const char *name, enum nn_act *out) {
+    static const char *names[] = {"relu", "tanh", "gelu"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum nn_act)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *nn_act_name(enum nn_act a) {
+    switch (a) {
+    case NN_ACT_RELU: return "relu";
+    case NN_ACT_TANH: return "tanh";
+    case NN_ACT_GELU: return "gelu";
+    }
+    return "?";
+}
+
+void nn_act_forward(enum nn_act a, const float *x, float *y, size_t n) {
+    const float inv_sqrt2 = 0.70710678f;
+    switch (a) {
+    case NN_ACT_RELU:
+        for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
+        break;
+    case NN_ACT_TANH:
+        for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+        break;
+    case NN_ACT_GELU:
+        for (size_t i = 0; i < n; i++) {
+            y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * inv_sqrt2));
+        }
+        break;
+    }
+}
+
+void nn_act_backward(enum nn_act a, const float *x, const float *y,
+                     const float *dy, float *dx, size_t n) {
+    const float inv_sqrt2 = 0.70710678f;
+    const float inv_sqrt_2pi = 0.39894228f;
+    switch (a) {
+    case NN_ACT_RELU:
+        for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0.0f;
+        break;
+    case NN_ACT_TANH:
+        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+        break;
+    case NN_ACT_GELU:
+        /* d/dx x*Phi(x) = Phi(x) + x*phi(x) */
+        for (size_t i = 0; i < n; i++) {
+            float cdf = 0.5f * (1.0f + erff(x[i] * inv_sqrt2));
+            float pdf = inv_sqrt_2pi * expf(-0.5f * x[i] * x[i]);
+            dx[i] = dy[i] * (cdf + x[i] * pdf);
+        }
+        break;
+    }
+}
