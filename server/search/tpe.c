@@ -1,0 +1,315 @@
+/* tpe: tree-structured Parzen estimator. Finished trials are split into a
+ * good share ("below") and the rest ("above"); each share gets a kernel
+ * density in the unit cube, candidates are drawn from the good density
+ * and the one with the largest good/bad density ratio is proposed. The
+ * univariate mode models each param alone; the multivariate mode keeps
+ * each trial's params together in one product kernel. Conditional params
+ * only learn from trials where they were active. Running trials count as
+ * bad ones ("constant liar") so that parallel workers spread out.
+ * Pruned trials rank after every finished one. It does not handle more
+ * than one objective. Entry points: tpe_check, tpe_propose.
+ * SPDX-License-Identifier: MIT */
+#include "search/tpe.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "mem.h"
+#include "search/hist.h"
+#include "search/opts.h"
+#include "search/random.h"
+#include "search/rng.h"
+
+static const struct opt_spec TPE_OPTS[] = {
+    {"n_startup_trials", OPT_INT, 0, 1e6, NULL},
+    {"n_ei_candidates", OPT_INT, 1, 10000, NULL},
+    {"multivariate", OPT_BOOL, 0, 0, NULL},
+    {"constant_liar", OPT_BOOL, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+int tpe_check(const json_t *options, const struct space *s, int n_objectives,
+              struct err *e) {
+    (void)s;
+    (void)n_objectives;
+    return opts_check(options, "searcher.options", TPE_OPTS, e);
+}
+
+/* ---- splitting the history -------------------------------------------- */
+
+struct ranked {
+    size_t row;
+    int group; // 0 finished, 1 pruned with a value, 2 no usable value
+    double loss;
+};
+
+static int cmp_ranked(const void *a, const void *b) {
+    const struct ranked *x = a, *y = b;
+    if (x->group != y->group) return x->group - y->group;
+    if (x->loss != y->loss) return x->loss < y->loss ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+/* Rank the usable rows of h; returns how many, and in *n_done how many of
+ * them are finished with a finite loss. */
+static size_t rank_rows(const struct hist *h, int is_liar, struct ranked *out,
+                        size_t *n_done) {
+    size_t n = 0;
+    *n_done = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        double loss = h->loss[i * h->m];
+        int group;
+        if (h->state[i] == SEARCH_FAILED) continue;
+        if (h->state[i] == SEARCH_RUNNING && !is_liar) continue;
+        if (h->state[i] == SEARCH_COMPLETE && !isnan(loss)) group = 0;
+        else if (h->state[i] == SEARCH_PRUNED && !isnan(loss)) group = 1;
+        else group = 2;
+        *n_done += group == 0;
+        out[n++] = (struct ranked){i, group, isnan(loss) ? 0 : loss};
+    }
+    qsort(out, n, sizeof *out, cmp_ranked);
+    return n;
+}
+
+/* Size of the good share: a tenth of the ranked trials, at most 25, so
+ * the good density stays sharp as the history grows. */
+static size_t n_good(size_t n) {
+    size_t k = (n + 9) / 10;
+    return k < 1 ? 1 : k > 25 ? 25 : k;
+}
+
+/* ---- the kernel model -------------------------------------------------- */
+
+/* Kernels of one share: per row and param a centre in the unit cube (or a
+ * choice index) and a width (for categoricals, the probability mass moved
+ * off the centre), NaN where the param was inactive. A prior component
+ * (uniform for categoricals, wide Gaussian for numbers) is always added. */
+struct model {
+    const struct space *s;
+    size_t n, d;
+    double *mu;    // (n, d)
+    double *width; // (n, d)
+};
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Width of a numeric kernel at u among the sorted centres c[n]: the larger
+ * gap to a neighbour (the cube's edges count as neighbours), kept between
+ * a floor that shrinks with n and 1. Discrete params get at least one
+ * level's width so that their kernels overlap adjacent levels. */
+static double numeric_width(const double *c, size_t n, double u, double floor_w) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c[mid] < u) lo = mid + 1;
+        else hi = mid;
+    }
+    double left = lo > 0 ? u - c[lo - 1] : u;
+    double right = lo + 1 < n ? c[lo + 1] - u : 1 - u;
+    double w = fmax(left, right);
+    return w < floor_w ? floor_w : w > 1 ? 1 : w;
+}
+
+/* Fill column j of m; buf is scratch for m->n doubles. */
+static void model_dim(struct model *m, const struct hist *h,
+                      const size_t *rows, size_t j, double *buf) {
+    const struct space_param *p = &m->s->params[j];
+    size_t n_act = 0;
+    for (size_t k = 0; k < m->n; k++) {
+        double v = h->x[rows[k] * h->d + j];
+        m->mu[k * m->d + j] = isnan(v) ? NAN
+                            : p->kind == SPACE_CAT ? v : space_to_unit(p, v);
+        if (!isnan(v)) buf[n_act++] = m->mu[k * m->d + j];
+    }
+    qsort(buf, n_act, sizeof *buf, cmp_double);
+    size_t levels = space_n_levels(p);
+    double floor_w = 1.0 / fmin(100.0, 1.0 + (double)n_act);
+    if (levels > 0) floor_w = fmax(floor_w, 1.0 / (double)levels);
+    for (size_t k = 0; k < m->n; k++) {
+        double u = m->mu[k * m->d + j];
+        double w = p->kind == SPACE_CAT ? 1.0 / (1.0 + (double)n_act)
+                                        : numeric_width(buf, n_act, u, floor_w);
+        m->width[k * m->d + j] = isnan(u) ? NAN : w;
+    }
+}
+
+static void model_init(struct model *m, const struct space *s,
+                       const struct hist *h, const size_t *rows, size_t n) {
+    m->s = s;
+    m->n = n;
+    m->d = s->n_params;
+    m->mu = xcalloc(n * m->d + 1, sizeof *m->mu);
+    m->width = xcalloc(n * m->d + 1, sizeof *m->width);
+    double *buf = xcalloc(n + 1, sizeof *buf);
+    for (size_t j = 0; j < m->d; j++) model_dim(m, h, rows, j, buf);
+    free(buf);
+}
+
+static void model_cleanup(struct model *m) {
+    free(m->mu);
+    free(m->width);
+}
+
+static double norm_cdf(double z) { return 0.5 * erfc(-z / M_SQRT2); }
+
+/* Log density at u of a Gaussian (mu, w) truncated to [0, 1]. */
+static double trunc_logpdf(double u, double mu, double w) {
+    double z = (u - mu) / w;
+    double mass = norm_cdf((1 - mu) / w) - norm_cdf(-mu / w);
+    return -0.5 * z * z - log(w) - 0.5 * log(2 * M_PI) - log(fmax(mass, 1e-300));
+}
+
+/* Log density of param j at value u (unit value, or choice index) under
+ * row k's kernel; k == m->n is the prior. */
+static double kernel_logpdf(const struct model *m, size_t k, size_t j, double u) {
+    const struct space_param *p = &m->s->params[j];
+    double mu = k < m->n ? m->mu[k * m->d + j] : NAN;
+    if (p->kind == SPACE_CAT) {
+        double nc = (double)p->n_choices;
+        if (isnan(mu)) return -log(nc);
+        double w = m->width[k * m->d + j];
+        return log(u == mu ? 1 - w * (nc - 1) / nc : w / nc);
+    }
+    if (isnan(mu)) return trunc_logpdf(u, 0.5, 1.0);
+    return trunc_logpdf(u, mu, m->width[k * m->d + j]);
+}
+
+static double kernel_sample(const struct model *m, size_t k, size_t j,
+                            struct rng *r) {
+    const struct space_param *p = &m->s->params[j];
+    double mu = k < m->n ? m->mu[k * m->d + j] : NAN;
+    if (p->kind == SPACE_CAT) {
+        double w = isnan(mu) ? 1 : m->width[k * m->d + j];
+        if (isnan(mu) || rng_uniform(r) < w) return (double)rng_below(r, p->n_choices);
+        return mu;
+    }
+    double w = isnan(mu) ? 1.0 : m->width[k * m->d + j];
+    if (isnan(mu)) mu = 0.5;
+    for (int tries = 0; tries < 100; tries++) {
+        double u = mu + w * rng_normal(r);
+        if (u >= 0 && u <= 1) return u;
+    }
+    return mu;
+}
+
+static double logsumexp_add(double acc, double x) {
+    if (acc == -INFINITY) return x;
+    double hi = fmax(acc, x);
+    return hi + log(exp(acc - hi) + exp(x - hi));
+}
+
+/* Log density of x under m, over the params that x has active: one
+ * mixture per param (univariate) or one mixture of product kernels. */
+static double model_logpdf(const struct model *m, const double *u, int is_multi) {
+    double total = 0;
+    if (!is_multi) {
+        for (size_t j = 0; j < m->d; j++) {
+            if (isnan(u[j])) continue;
+            double acc = kernel_logpdf(m, m->n, j, u[j]);
+            size_t n_act = 1;
+            for (size_t k = 0; k < m->n; k++) {
+                if (isnan(m->mu[k * m->d + j])) continue;
+                acc = logsumexp_add(acc, kernel_logpdf(m, k, j, u[j]));
+                n_act++;
+            }
+            total += acc - log((double)n_act);
+        }
+        return total;
+    }
+    double acc = -INFINITY;
+    for (size_t k = 0; k <= m->n; k++) {
+        double lp = 0;
+        for (size_t j = 0; j < m->d; j++)
+            if (!isnan(u[j])) lp += kernel_logpdf(m, k, j, u[j]);
+        acc = logsumexp_add(acc, lp);
+    }
+    return acc - log((double)m->n + 1);
+}
+
+/* ---- proposing ---------------------------------------------------------- */
+
+/* Unit (or index) value of x[j] to score, using the value's bin centre so
+ * that discrete values are scored where they land. */
+static double to_score_unit(const struct space_param *p, double v) {
+    return p->kind == SPACE_CAT ? v : space_to_unit(p, v);
+}
+
+/* Draw one candidate from the good model into x (values) and u (scored
+ * units), walking params in order so conditions use earlier values. In
+ * univariate mode each param picks its own component; in multivariate
+ * mode one component serves all params. */
+static void draw(const struct model *good, int is_multi, struct rng *r,
+                 double *x, double *u) {
+    const struct space *s = good->s;
+    size_t comp = rng_below(r, good->n + 1);
+    for (size_t j = 0; j < s->n_params; j++) {
+        x[j] = u[j] = NAN;
+        if (!space_is_active(s, j, x)) continue;
+        const struct space_param *p = &s->params[j];
+        size_t k = comp;
+        if (!is_multi) { // a component among rows where j was active
+            k = rng_below(r, good->n + 1);
+            if (k < good->n && isnan(good->mu[k * good->d + j])) k = good->n;
+        }
+        double raw = kernel_sample(good, k, j, r);
+        x[j] = p->kind == SPACE_CAT ? raw : space_from_unit(p, raw);
+        u[j] = to_score_unit(p, x[j]);
+    }
+}
+
+static void propose_from_models(const struct model *good, const struct model *bad,
+                                const struct search_ctx *ctx, struct rng *r,
+                                double *best_x) {
+    size_t d = ctx->space->n_params;
+    int is_multi = opts_bool(ctx->options, "multivariate", 0);
+    int n_cand = (int)opts_num(ctx->options, "n_ei_candidates", 24);
+    double *x = xcalloc(d + 1, sizeof *x), *u = xcalloc(d + 1, sizeof *u);
+    double best = -INFINITY;
+    for (int c = 0; c < n_cand; c++) {
+        draw(good, is_multi, r, x, u);
+        double score = model_logpdf(good, u, is_multi) - model_logpdf(bad, u, is_multi);
+        if (c == 0 || score > best) {
+            best = score;
+            for (size_t j = 0; j < d; j++) best_x[j] = x[j];
+        }
+    }
+    free(x);
+    free(u);
+}
+
+int tpe_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
+    (void)e;
+    const struct space *s = ctx->space;
+    struct rng r;
+    rng_seed(&r, ctx->seed, (uint64_t)ctx->number);
+    struct hist h;
+    hist_init(&h, ctx);
+    double *x = xcalloc(s->n_params + 1, sizeof *x);
+
+    struct ranked *rk = xcalloc(h.n + 1, sizeof *rk);
+    size_t n_done;
+    size_t n = rank_rows(&h, opts_bool(ctx->options, "constant_liar", 1), rk, &n_done);
+    size_t n_startup = (size_t)opts_num(ctx->options, "n_startup_trials", 10);
+    if (n_done < n_startup || n_done == 0) {
+        random_fill(s, &r, x);
+    } else {
+        size_t n_below = n_good(n_done);
+        size_t *rows = xcalloc(n + 1, sizeof *rows);
+        for (size_t i = 0; i < n; i++) rows[i] = rk[i].row;
+        struct model good, bad;
+        model_init(&good, s, &h, rows, n_below);
+        model_init(&bad, s, &h, rows + n_below, n - n_below);
+        propose_from_models(&good, &bad, ctx, &r, x);
+        model_cleanup(&good);
+        model_cleanup(&bad);
+        free(rows);
+    }
+    *out = space_encode(s, x);
+    free(rk);
+    free(x);
+    hist_cleanup(&h);
+    return 0;
+}
