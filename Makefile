@@ -38,9 +38,16 @@ SRV_LIB := $(BUILD)/libhpod.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit unit-bins integration browser demo bench fmt lint clean
+.PHONY: all deps test unit unit-bins integration browser demo bench fmt lint clean web
 
-all: $(BIN)/hpod $(BIN)/hpod-train
+all: $(BIN)/hpod $(BIN)/hpod-train web
+
+# The dashboard's chart library: npm installs the version package-lock.json
+# pins, and web/vendor.sh copies it to web/vendor/ (never committed).
+web: web/vendor/uPlot.esm.js
+
+web/vendor/uPlot.esm.js: web/package.json web/package-lock.json web/vendor.sh
+	$(Q)web/vendor.sh
 
 deps:
 	$(Q)scripts/deps.sh

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "h_trial.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -96,16 +97,21 @@ void h_trial_get(struct req *r) {
     call_end(r, &c, 200, out);
 }
 
+/* Curves arrive as JSON text built by PostgreSQL and go out unchanged. */
 void h_trial_curves(struct req *r) {
     struct call c;
-    json_t *out = NULL;
+    char *text = NULL;
     if (call_begin(r, &c, 0, 0) == 0) {
         const char *obj = http_query(r, "objective");
         int k = obj ? codec_study_objective(&c.s, obj) : 0;
         if (k < 0) err_set(&c.e, 400, "bad_query", "objective", "objective must name an objective");
-        else out = store_trial_curves(&c.s, k, &c.e);
+        else text = store_trial_curves(&c.s, k, &c.e);
     }
-    call_end(r, &c, 200, out);
+    if (text) http_reply_text(r, 200, "application/json", text, strlen(text));
+    else http_reply_error(r, &c.e);
+    codec_study_cleanup(&c.s);
+    json_decref(c.body);
+    free(text);
 }
 
 static double now_s(void) {

@@ -77,8 +77,11 @@ json_t *store_trial_get(long long study_id, int number, struct err *e);
 json_t *store_trial_leaderboard(const struct study *s, int limit, struct err *e);
 
 /* Every trial's curve of one objective, compact, for charts:
- * {"curves": [{"number", "state", "steps": [...], "values": [...]}]}. */
-json_t *store_trial_curves(const struct study *s, int objective, struct err *e);
+ * {"curves": [{"number", "state", "steps": [...], "values": [...]}]}.
+ * Returns the JSON text as PostgreSQL built it (new; free() it), so that
+ * megabytes of curves are not parsed and printed again on their way out;
+ * NULL with e set on failure. */
+char *store_trial_curves(const struct study *s, int objective, struct err *e);
 
 /* Requeue or fail every running trial whose lease has expired, or whose
  * worker name starts with worker_prefix (a restarted server's own trials,
