@@ -74,9 +74,17 @@ void http_reply_result(struct req *r, int status, json_t *json, const struct err
     else http_reply_error(r, e);
 }
 
+/* The dashboard's policy: only its own origin, no framing. The page also
+ * carries it in a meta tag; only the header can forbid framing. */
+#define HTTP_CSP                                                                 \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "   \
+    "frame-ancestors 'none'"
+
 void http_reply_fd(struct req *r, int fd, size_t size, const char *content_type) {
     struct MHD_Response *resp = MHD_create_response_from_fd(size, fd);
     MHD_add_response_header(resp, "Content-Type", content_type);
+    MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
     queue(r, 200, resp);
 }
 

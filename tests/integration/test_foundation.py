@@ -26,6 +26,7 @@ def test_dashboard_index_is_served(server):
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/html")
     assert "<title>hpod" in r.text
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
 
 
 def test_paths_outside_web_root_are_404(server, tmp_path):
