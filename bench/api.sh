@@ -1,0 +1,14 @@
+#!/bin/sh
+# api.sh: ask/report/complete throughput and ask latency of hpod against
+# Optuna's RDB storage, both on one throwaway PostgreSQL started here, in
+# the same run. See bench/api_bench.py for what is measured and how.
+# Usage: bench/api.sh [--clients N] [--seconds S] [--rounds R] [--stored N]
+# SPDX-License-Identifier: MIT
+set -eu
+cd "$(dirname "$0")/.."
+[ -x bin/hpod ] || make bin/hpod
+if ! /usr/bin/python3 -c 'import optuna, sqlalchemy, psycopg2' 2>/dev/null; then
+    echo "api.sh: needs python3-optuna python3-sqlalchemy python3-psycopg2 (apt-get)" >&2
+    exit 1
+fi
+exec /usr/bin/python3 bench/api_bench.py "$@"
