@@ -6,7 +6,7 @@
  * SPDX-License-Identifier: MIT */
 #include "codec_study.h"
 
-#include <regex.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,17 +18,19 @@ static const char *const TOP_KEYS[] = {"name", "objectives", "space", "searcher"
                                        "pruner", "budget", "trainer", "on_lost",
                                        "max_retries", "webhook", "description", NULL};
 
-static int matches(const char *s, const char *pattern) {
-    regex_t re;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) return 0;
-    int ok = regexec(&re, s, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
+/* 1 when s is one of `first` then any of letters, digits, '.', '_', '-'.
+ * (A character test, not a regex: studies are parsed on every trial call.) */
+static int is_name(const char *s, const char *first) {
+    if (!*s || !(isalnum((unsigned char)*s) || strchr(first, *s))) return 0;
+    for (s++; *s; s++) {
+        if (!isalnum((unsigned char)*s) && !strchr("._-", *s)) return 0;
+    }
+    return 1;
 }
 
 static int parse_name(struct study *s, struct err *e) {
     if (codec_str(s->def, "", "name", 128, NULL, 1, &s->name, e) != 0) return -1;
-    if (!matches(s->name, "^[A-Za-z0-9][A-Za-z0-9._-]*$")) {
+    if (!is_name(s->name, "")) {
         return err_set(e, 422, "bad_value", "name",
                        "name must start with a letter or digit and use only letters, "
                        "digits, '.', '_' and '-'");
@@ -47,7 +49,7 @@ static int parse_objective(struct study *s, json_t *o, int i, struct err *e) {
     if (codec_str(o, path, "name", 63, NULL, 1, &name, e) != 0) return -1;
     if (codec_str(o, path, "goal", 16, NULL, 1, &goal, e) != 0) return -1;
     char f[96];
-    if (!matches(name, "^[A-Za-z_][A-Za-z0-9_.-]*$")) {
+    if (!is_name(name, "_") || isdigit((unsigned char)name[0])) {
         codec_path(f, sizeof f, path, "name");
         return err_set(e, 422, "bad_value", f, "%s must be a metric name (letters, digits, _ . -)", f);
     }

@@ -107,8 +107,11 @@ json_t *http_body_object(const struct req *r, struct err *e) {
                 "Content-Type must be application/json");
         return NULL;
     }
+    /* No body at all reads as {}: every field then gets its default or a
+     * missing_field error that names it. */
+    if (r->body_len == 0) return json_object();
     json_error_t je;
-    json_t *j = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
         err_set(e, 400, "malformed_json", NULL, "body is not valid JSON: %s (line %d)",
                 je.text, je.line);

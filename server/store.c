@@ -17,8 +17,19 @@
 #define STORE_TX_RETRIES 8
 #define STORE_CONNECT_TIMEOUT_S "5"
 
+/* Statements are prepared once per connection, the first time each SQL
+ * text is run on it, and found again by their text: parsing and planning
+ * were most of PostgreSQL's time under an ask/complete load. */
+#define STORE_MAX_PREPARED 256
+
+struct prepared {
+    char *sql[STORE_MAX_PREPARED];
+    int n;
+};
+
 static struct {
     PGconn **conns;
+    struct prepared *prepared;
     int *is_busy;
     int n;
     char *dsn;
@@ -46,6 +57,7 @@ static PGconn *connect_one(const char *dsn) {
 
 int store_open(const char *dsn, int n, struct err *e) {
     pool.conns = xcalloc((size_t)n, sizeof *pool.conns);
+    pool.prepared = xcalloc((size_t)n, sizeof *pool.prepared);
     pool.is_busy = xcalloc((size_t)n, sizeof *pool.is_busy);
     pool.n = n;
     pool.dsn = xstrdup(dsn);
@@ -62,9 +74,19 @@ int store_open(const char *dsn, int n, struct err *e) {
     return 0;
 }
 
+static void forget_prepared(struct prepared *p) {
+    for (int i = 0; i < p->n; i++) free(p->sql[i]);
+    p->n = 0;
+}
+
 void store_close(void) {
-    for (int i = 0; i < pool.n; i++) PQfinish(pool.conns[i]);
+    for (int i = 0; i < pool.n; i++) {
+        PQfinish(pool.conns[i]);
+        forget_prepared(&pool.prepared[i]);
+    }
     free(pool.conns);
+    free(pool.prepared);
+    pool.prepared = NULL;
     free(pool.is_busy);
     free(pool.dsn);
     pool.conns = NULL;
@@ -81,7 +103,11 @@ PGconn *store_acquire(void) {
             pool.is_busy[i] = 1;
             PGconn *c = pool.conns[i];
             pthread_mutex_unlock(&pool.lock);
-            if (PQstatus(c) != CONNECTION_OK) PQreset(c);
+            if (PQstatus(c) != CONNECTION_OK) {
+                /* A new session has none of the old prepared statements. */
+                PQreset(c);
+                forget_prepared(&pool.prepared[i]);
+            }
             return c;
         }
         pthread_cond_wait(&pool.freed, &pool.lock);
@@ -122,9 +148,42 @@ int store_fail(PGconn *c, const PGresult *r, struct err *e) {
     return err_set(e, 500, "internal", NULL, "the server failed");
 }
 
+static struct prepared *prepared_of(const PGconn *c) {
+    for (int i = 0; i < pool.n; i++) {
+        if (pool.conns[i] == c) return &pool.prepared[i];
+    }
+    return NULL;
+}
+
+/* The name of sql's prepared statement on c, preparing it if needed; NULL
+ * when it cannot be prepared (then the caller runs it unprepared, and any
+ * error shows there). */
+static const char *prepare(PGconn *c, const char *sql, int nparams, char *name, size_t n) {
+    struct prepared *p = prepared_of(c);
+    if (!p) return NULL;
+    for (int i = 0; i < p->n; i++) {
+        if (strcmp(p->sql[i], sql) == 0) {
+            snprintf(name, n, "s%d", i);
+            return name;
+        }
+    }
+    if (p->n == STORE_MAX_PREPARED) return NULL;
+    snprintf(name, n, "s%d", p->n);
+    PGresult *r = PQprepare(c, name, sql, nparams, NULL);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) return NULL;
+    p->sql[p->n++] = xstrdup(sql);
+    return name;
+}
+
 PGresult *store_exec(PGconn *c, const char *sql, int nparams,
                      const char *const *params, struct err *e) {
-    PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    char name[16];
+    /* Transaction control and parameterless statements gain nothing. */
+    const char *stmt = nparams > 0 ? prepare(c, sql, nparams, name, sizeof name) : NULL;
+    PGresult *r = stmt ? PQexecPrepared(c, stmt, nparams, params, NULL, NULL, 0)
+                       : PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     store_fail(c, r, e);

@@ -146,7 +146,9 @@ int store_study_load(const char *key, struct study *s, struct err *e) {
     return rc;
 }
 
-/* A study is done when max_trials trials have finished, when its searcher
+/* Trial numbers are dense, so the finished trials are next_number minus
+ * the open ones, which the (study_id, state) index counts cheaply.
+ * A study is done when max_trials trials have finished, when its searcher
  * is exhausted and no trial is open, or when its timeout has passed
  * (running trials may still complete afterwards). */
 static const char *const SQL_FINISH =
@@ -155,12 +157,10 @@ static const char *const SQL_FINISH =
     " end_reason = CASE WHEN f.n >= (s.definition #>> '{budget,max_trials}')::int"
     "   THEN 'max_trials' WHEN s.is_exhausted AND f.n_open = 0 THEN 'exhausted'"
     "   ELSE 'timeout' END"
-    " FROM (SELECT s2.id,"
-    "   count(t.id) FILTER (WHERE t.state IN ('complete', 'pruned', 'failed')) AS n,"
-    "   count(t.id) FILTER (WHERE t.state IN ('queued', 'running')) AS n_open"
-    "   FROM studies s2 LEFT JOIN trials t ON t.study_id = s2.id"
-    "   WHERE s2.state = 'running' AND ($1::bigint = 0 OR s2.id = $1::bigint)"
-    "   GROUP BY s2.id) f"
+    " FROM (SELECT s2.id, s2.next_number - o.n_open AS n, o.n_open"
+    "   FROM studies s2, LATERAL (SELECT count(*) AS n_open FROM trials t"
+    "     WHERE t.study_id = s2.id AND t.state IN ('queued', 'running')) o"
+    "   WHERE s2.state = 'running' AND ($1::bigint = 0 OR s2.id = $1::bigint)) f"
     " WHERE s.id = f.id AND (f.n >= (s.definition #>> '{budget,max_trials}')::int"
     "   OR (s.is_exhausted AND f.n_open = 0)"
     "   OR (coalesce((s.definition #>> '{budget,timeout_s}')::float8, 0) > 0"

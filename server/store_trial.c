@@ -209,9 +209,9 @@ static void append_rows(json_t *out, PGresult *r) {
 static const char *const SQL_ASK_LOCK =
     "SELECT 1 FROM studies WHERE id = $1 FOR UPDATE";
 
+/* Trial numbers are dense, so next_number is the number of trials. */
 static const char *const SQL_ASK_STATE =
-    "SELECT state, next_number, is_exhausted,"
-    " (SELECT count(*) FROM trials WHERE study_id = $1),"
+    "SELECT state, next_number, is_exhausted, next_number,"
     " (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'running'"
     "   AND lease_deadline > now())"
     " FROM studies WHERE id = $1";

@@ -153,6 +153,14 @@ def test_ask_leases_a_trial_within_the_space(server):
     assert 1e-4 <= p["lr"] <= 1 and p["layers"] in (1, 2, 3, 4) and p["opt"] in ("adam", "sgd")
 
 
+def test_ask_without_a_body_uses_the_defaults(server):
+    s = create_study(server)
+    r = requests.post(f"{server.url}/api/v1/studies/{s['id']}/trials/ask", timeout=10)
+    assert r.status_code == 200, r.text
+    (t,) = r.json()["trials"]
+    assert t["worker"] == "anonymous"
+
+
 def test_asking_again_returns_the_workers_live_leases_first(server):
     s = create_study(server)
     sid = s["id"]

@@ -155,7 +155,7 @@ CASES = [
      None),
     ("body-array", "POST", S, {}, [1, 2], 400, "body_not_object", None),
     ("body-string", "POST", ASK, {"id": "base"}, "w1", 400, "body_not_object", None),
-    ("body-empty", "POST", ASK, {"id": "base"}, b"", 400, "malformed_json", None),
+    ("body-empty-create", "POST", S, {}, b"", 422, "missing_field", "name"),
     ("content-type-text", "POST", S, {}, ("text/plain", b"{}"), 415,
      "unsupported_media_type", None),
     ("content-type-form", "POST", ASK, {"id": "base"},
@@ -291,11 +291,8 @@ CASES = [
 ]
 
 
-# Rows that show a bug outside the codecs, with the reason.
-KNOWN_BUGS = {
-    "body-string": "http.c parses bodies without JSON_DECODE_ANY, so a JSON string "
-                   "is reported as malformed_json instead of body_not_object",
-}
+# Rows that show a known bug, with the reason (none open).
+KNOWN_BUGS = {}
 
 
 def rows():
