@@ -4,9 +4,10 @@
 
 CC      ?= gcc
 SAN     ?=
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -MMD -MP $(SAN)
-LDFLAGS += $(SAN)
+OPT     ?= -O2 -g
+# override: flags given on the command line add to these, never drop them.
+override CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -MMD -MP $(SAN)
+override LDFLAGS += $(SAN)
 BUILD   ?= build
 BIN     ?= bin
 

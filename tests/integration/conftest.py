@@ -158,7 +158,22 @@ def make_server(cluster):
 
     yield make
     for s in started:
-        s.stop()
+        was_running = s.proc is not None and s.proc.poll() is None
+        rc = s.stop()
+        check_clean_exit(s, rc if was_running else None)
+
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def check_clean_exit(server, rc):
+    """A server stopped with SIGTERM exits 0, and no sanitizer (in the
+    instrumented build CI runs) reported anything in its log."""
+    log = server.log()
+    for mark in SANITIZER_MARKS:
+        assert mark not in log, log[log.index(mark) - 200:][:3000]
+    if rc is not None:
+        assert rc == 0, f"hpod exited {rc}:\n{log[-2000:]}"
 
 
 @pytest.fixture
