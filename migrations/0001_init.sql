@@ -37,6 +37,7 @@ CREATE TABLE trials (
         CHECK (source IN ('searcher', 'enqueued', 'warm_start')),
     params jsonb NOT NULL,
     "values" double precision[],
+    last_step integer,
     worker text,
     lease_deadline timestamptz,
     attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
@@ -52,6 +53,7 @@ CREATE TABLE trials (
 );
 COMMENT ON TABLE trials IS 'One evaluation of one parameter set within a study.';
 COMMENT ON COLUMN trials."values" IS 'Objective values in the order of the study objectives; last reported values for pruned trials.';
+COMMENT ON COLUMN trials.last_step IS 'Highest step of the learning curve so far, NULL before the first report; kept here so reading a trial needs no look at its curve.';
 COMMENT ON COLUMN trials.worker IS 'Name of the worker holding or last holding the lease.';
 COMMENT ON COLUMN trials.attempts IS 'How many times the trial was started; a lost lease requeues it until the study limit.';
 COMMENT ON COLUMN trials.stderr_tail IS 'Last 2 KB of the trial process standard error, kept on failure.';
@@ -88,9 +90,9 @@ LANGUAGE sql STABLE AS $$
         'duration_s', extract(epoch FROM coalesce(t.finished_at, now()) - t.started_at),
         'error', t.error,
         'stderr_tail', t.stderr_tail,
-        'last_step', (SELECT max(step) FROM intermediate_values iv WHERE iv.trial_id = t.id))
+        'last_step', t.last_step)
 $$;
-COMMENT ON FUNCTION trial_json(trials) IS 'The API representation of a trial, without its curve.';
+COMMENT ON FUNCTION trial_json(trials) IS 'The API representation of a trial, without its curve. It has no subquery, so PostgreSQL inlines it into the calling query.';
 
 CREATE FUNCTION study_sort_sign(definition jsonb) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$

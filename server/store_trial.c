@@ -371,7 +371,7 @@ struct locked {
 
 static const char *const SQL_LOCK_TRIAL =
     "SELECT t.id, t.state, coalesce(t.lease_deadline > now(), false),"
-    " coalesce((SELECT max(step) FROM intermediate_values iv WHERE iv.trial_id = t.id), -1),"
+    " coalesce(t.last_step, -1),"
     " to_jsonb(t.\"values\")"
     " FROM trials t WHERE t.study_id = $1 AND t.number = $2 FOR UPDATE";
 
@@ -504,8 +504,9 @@ static int report_body(PGconn *c, void *arg, struct err *e) {
                              "WITH ins AS (INSERT INTO intermediate_values"
                              " (trial_id, step, \"values\", metrics)"
                              " VALUES ($1, $2, $3::float8[], $4::jsonb))"
-                             " UPDATE trials SET lease_deadline = greatest(lease_deadline,"
-                             " now() + $5::float8 * interval '1 second') WHERE id = $1",
+                             " UPDATE trials SET last_step = $2, lease_deadline = greatest("
+                             " lease_deadline, now() + $5::float8 * interval '1 second')"
+                             " WHERE id = $1",
                              5, p, e);
     PQclear(r);
     if (!r) goto fail;
@@ -663,7 +664,7 @@ int store_trial_requeue(long long study_id, int number, struct err *e) {
     PGconn *c = store_acquire();
     PGresult *r = store_exec(c,
                              "WITH t AS (UPDATE trials SET state = 'queued', worker = NULL,"
-                             " lease_deadline = NULL, started_at = NULL,"
+                             " lease_deadline = NULL, started_at = NULL, last_step = NULL,"
                              " attempts = greatest(attempts - 1, 0)"
                              " WHERE study_id = $1 AND number = $2 AND state = 'running'"
                              " RETURNING id),"
@@ -826,7 +827,11 @@ static const char *const SQL_RECLAIM =
     "   error = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
     "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
     "     ELSE 'lease expired: the worker was lost' END,"
-    "   lease_deadline = NULL, started_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
+    "   lease_deadline = NULL,"
+    "   last_step = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
+    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
+    "     ELSE t.last_step END,"
+    "   started_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
     "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
     "     ELSE t.started_at END"
     " FROM studies s WHERE s.id = t.study_id AND t.state = 'running'"
