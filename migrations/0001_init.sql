@@ -1,12 +1,15 @@
 -- 0001_init: studies, trials and their learning curves.
 -- Trial states: queued (enqueued parameters waiting for a worker), running
 -- (leased), complete, pruned, failed. A study is running, stopped or done.
+-- Documents are json, not jsonb: jsonb would reorder keys (a space lists
+-- parameters in order) and print 1e19 as a 20-digit integer that JSON
+-- parsers refuse; json keeps the text hpod wrote.
 
 CREATE TABLE studies (
     id bigserial PRIMARY KEY,
     name text NOT NULL UNIQUE
         CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
-    definition jsonb NOT NULL,
+    definition json NOT NULL,
     n_objectives integer NOT NULL CHECK (n_objectives BETWEEN 1 AND 16),
     state text NOT NULL DEFAULT 'running'
         CHECK (state IN ('running', 'stopped', 'done')),
@@ -35,7 +38,7 @@ CREATE TABLE trials (
         CHECK (state IN ('queued', 'running', 'complete', 'pruned', 'failed')),
     source text NOT NULL DEFAULT 'searcher'
         CHECK (source IN ('searcher', 'enqueued', 'warm_start')),
-    params jsonb NOT NULL,
+    params json NOT NULL,
     "values" double precision[],
     last_step integer,
     worker text,
@@ -65,7 +68,7 @@ CREATE TABLE intermediate_values (
     trial_id bigint NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
     step integer NOT NULL CHECK (step >= 0),
     "values" double precision[] NOT NULL,
-    metrics jsonb,
+    metrics json,
     recorded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (trial_id, step)
 );
@@ -73,14 +76,16 @@ COMMENT ON TABLE intermediate_values IS 'Learning curves: one row per reported s
 COMMENT ON COLUMN intermediate_values.metrics IS 'Every metric of the reported line, for the dashboard.';
 
 -- The JSON shapes the API returns, defined once so every query agrees.
-CREATE FUNCTION trial_json(t trials) RETURNS jsonb
+-- Float arrays go through array_to_json, which prints 1e+19 as written;
+-- non-finite values are stored as NULL elements and come out as null.
+CREATE FUNCTION trial_json(t trials) RETURNS json
 LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+    SELECT json_build_object(
         'number', t.number,
         'state', t.state,
         'source', t.source,
         'params', t.params,
-        'values', to_jsonb(t."values"),
+        'values', array_to_json(t."values"),
         'worker', t.worker,
         'lease_deadline', t.lease_deadline,
         'attempts', t.attempts,
@@ -94,15 +99,15 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION trial_json(trials) IS 'The API representation of a trial, without its curve. It has no subquery, so PostgreSQL inlines it into the calling query.';
 
-CREATE FUNCTION study_sort_sign(definition jsonb) RETURNS double precision
+CREATE FUNCTION study_sort_sign(definition json) RETURNS double precision
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN definition #>> '{objectives,0,goal}' = 'maximize' THEN -1.0 ELSE 1.0 END
 $$;
-COMMENT ON FUNCTION study_sort_sign(jsonb) IS 'Multiply the first objective by this to sort best first, ascending.';
+COMMENT ON FUNCTION study_sort_sign(json) IS 'Multiply the first objective by this to sort best first, ascending.';
 
-CREATE FUNCTION study_json(s studies) RETURNS jsonb
+CREATE FUNCTION study_json(s studies) RETURNS json
 LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+    SELECT json_build_object(
         'id', s.id,
         'name', s.name,
         'state', s.state,
@@ -113,7 +118,7 @@ LANGUAGE sql STABLE AS $$
         'elapsed_s', s.active_s + CASE WHEN s.state = 'running'
                          THEN extract(epoch FROM now() - s.started_at) ELSE 0 END,
         'definition', s.definition,
-        'counts', (SELECT jsonb_build_object(
+        'counts', (SELECT json_build_object(
                        'queued', count(*) FILTER (WHERE state = 'queued'),
                        'running', count(*) FILTER (WHERE state = 'running'),
                        'complete', count(*) FILTER (WHERE state = 'complete'),

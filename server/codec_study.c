@@ -97,11 +97,11 @@ static int parents_placed(const json_t *param, const json_t *placed) {
     return 1;
 }
 
-/* Return a new space object with parents before their children. A stored
- * definition comes back from PostgreSQL's jsonb with its keys sorted, not
- * in the order the user wrote them, and space_parse needs each condition's
- * parent declared first. Params that can never be placed (a missing parent,
- * a cycle) go last, where space_parse reports them. */
+/* Return a new space object with parents before their children, so that
+ * a condition may name a parameter declared after it (JSON objects are
+ * unordered to many clients) while space_parse checks conditions in one
+ * pass. Params that can never be placed (a missing parent, a cycle) go
+ * last, where space_parse reports them. */
 static json_t *parents_first(const json_t *space) {
     json_t *out = json_object();
     for (size_t added = 1; added;) {

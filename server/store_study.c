@@ -46,7 +46,7 @@ json_t *store_study_create(const struct study *s, struct err *e) {
     snprintf(n_obj, sizeof n_obj, "%d", s->n_objectives);
     const char *params[] = {s->name, def, n_obj};
     json_t *j = json_cell("INSERT INTO studies (name, definition, n_objectives)"
-                          " VALUES ($1, $2::jsonb, $3::int) RETURNING study_json(studies)",
+                          " VALUES ($1, $2::json, $3::int) RETURNING study_json(studies)",
                           3, params, e);
     free(def);
     if (!j && e && e->http == 409) {
@@ -65,7 +65,7 @@ json_t *store_study_get(const char *key, struct err *e) {
 
 int store_study_id(const char *key, long long *id, struct err *e) {
     char sql[128];
-    snprintf(sql, sizeof sql, "SELECT to_jsonb(id) FROM studies WHERE %s", key_column(key));
+    snprintf(sql, sizeof sql, "SELECT to_json(id) FROM studies WHERE %s", key_column(key));
     const char *params[] = {key};
     json_t *j = json_cell(sql, 1, params, e);
     if (!j) return -1;
@@ -76,8 +76,8 @@ int store_study_id(const char *key, long long *id, struct err *e) {
 
 json_t *store_study_list(const char *state, struct err *e) {
     const char *params[] = {state};
-    json_t *list = json_cell("SELECT coalesce(jsonb_agg(study_json(s) ORDER BY s.id DESC),"
-                             " '[]'::jsonb) FROM studies s"
+    json_t *list = json_cell("SELECT coalesce(json_agg(study_json(s) ORDER BY s.id DESC),"
+                             " '[]'::json) FROM studies s"
                              " WHERE $1::text IS NULL OR s.state = $1",
                              1, params, e);
     return list ? json_pack("{s:o}", "studies", list) : NULL;
@@ -87,7 +87,7 @@ int store_study_delete(long long id, struct err *e) {
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
     const char *params[] = {ids};
-    json_t *j = json_cell("DELETE FROM studies WHERE id = $1::bigint RETURNING to_jsonb(id)",
+    json_t *j = json_cell("DELETE FROM studies WHERE id = $1::bigint RETURNING to_json(id)",
                           1, params, e);
     if (!j) return -1;
     json_decref(j);
@@ -106,7 +106,7 @@ static json_t *transition(long long id, const char *sql, const char *event, stru
     }
     if (e && e->http == 404) {
         /* The study exists but is not in the state the change needs. */
-        json_t *cur = json_cell("SELECT to_jsonb(state) FROM studies WHERE id = $1::bigint",
+        json_t *cur = json_cell("SELECT to_json(state) FROM studies WHERE id = $1::bigint",
                                 1, params, e);
         if (!cur) return NULL;
         err_set(e, 409, "bad_state", "state", "the study is %s", json_string_value(cur));
@@ -134,7 +134,7 @@ json_t *store_study_resume(long long id, struct err *e) {
 
 int store_study_load(const char *key, struct study *s, struct err *e) {
     char sql[160];
-    snprintf(sql, sizeof sql, "SELECT jsonb_build_array(id, definition) FROM studies WHERE %s",
+    snprintf(sql, sizeof sql, "SELECT json_build_array(id, definition) FROM studies WHERE %s",
              key_column(key));
     const char *params[] = {key};
     memset(s, 0, sizeof *s);
@@ -199,7 +199,7 @@ int store_study_state(long long id, char *buf, size_t n, struct err *e) {
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
     const char *params[] = {ids};
-    json_t *j = json_cell("SELECT to_jsonb(state) FROM studies WHERE id = $1::bigint", 1,
+    json_t *j = json_cell("SELECT to_json(state) FROM studies WHERE id = $1::bigint", 1,
                           params, e);
     if (!j) return -1;
     snprintf(buf, n, "%s", json_string_value(j));

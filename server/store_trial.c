@@ -24,13 +24,17 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* Format values as a PostgreSQL array literal; the caller frees it. */
+/* Format values as a PostgreSQL array literal (non-finite ones as NULL);
+ * the caller frees it. */
 static char *pg_array(const double *v, int n) {
     size_t cap = (size_t)n * 26 + 3;
     char *s = xmalloc(cap);
     size_t len = (size_t)snprintf(s, cap, "{");
     for (int i = 0; i < n; i++) {
-        len += (size_t)snprintf(s + len, cap - len, "%s%.17g", i ? "," : "", v[i]);
+        /* JSON has no NaN or infinity: such values are stored as NULL
+         * elements, which reach clients as null. */
+        if (isfinite(v[i])) len += (size_t)snprintf(s + len, cap - len, "%s%.17g", i ? "," : "", v[i]);
+        else len += (size_t)snprintf(s + len, cap - len, "%sNULL", i ? "," : "");
     }
     snprintf(s + len, cap - len, "}");
     return s;
@@ -97,7 +101,7 @@ static int enqueue_body(PGconn *c, void *arg, struct err *e) {
                       "INSERT INTO trials (study_id, number, state, source, params, \"values\","
                       " started_at, finished_at) VALUES ($1, $2, CASE WHEN $4::float8[] IS NULL"
                       " THEN 'queued' ELSE 'complete' END, CASE WHEN $4::float8[] IS NULL"
-                      " THEN 'enqueued' ELSE 'warm_start' END, $3::jsonb, $4::float8[],"
+                      " THEN 'enqueued' ELSE 'warm_start' END, $3::json, $4::float8[],"
                       " CASE WHEN $4::float8[] IS NULL THEN NULL ELSE now() END,"
                       " CASE WHEN $4::float8[] IS NULL THEN NULL ELSE now() END)"
                       " RETURNING trial_json(trials)",
@@ -144,7 +148,8 @@ static void history_add(struct history *h, int number, enum search_state st, jso
     double *v = h->values + i * (size_t)h->n_obj;
     int has_values = json_is_array(values) && (int)json_array_size(values) >= h->n_obj;
     for (int k = 0; k < h->n_obj; k++) {
-        v[k] = has_values ? json_number_value(json_array_get(values, (size_t)k)) : NAN;
+        const json_t *x = has_values ? json_array_get(values, (size_t)k) : NULL;
+        v[k] = json_is_number(x) ? json_number_value(x) : NAN;
     }
     h->params[i] = params;
     h->trials[i] = (struct search_trial){number, st, params, NULL};
@@ -176,7 +181,7 @@ static int history_load(PGconn *c, const struct study *s, struct history *h, str
     char sid[ID_LEN];
     fmt_id(sid, s->id);
     const char *p[] = {sid};
-    PGresult *r = store_exec(c, "SELECT number, state, params, to_jsonb(\"values\")"
+    PGresult *r = store_exec(c, "SELECT number, state, params, array_to_json(\"values\")"
                              " FROM trials WHERE study_id = $1 ORDER BY number", 1, p, e);
     if (!r) return -1;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -231,7 +236,7 @@ static const char *const SQL_ASK_QUEUED =
 
 static const char *const SQL_ASK_INSERT =
     "INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,"
-    " started_at, attempts) VALUES ($1, $2, 'running', $3::jsonb, $4,"
+    " started_at, attempts) VALUES ($1, $2, 'running', $3::json, $4,"
     " now() + $5::float8 * interval '1 second', now(), 1)"
     " RETURNING trial_json(trials)";
 
@@ -372,7 +377,7 @@ struct locked {
 static const char *const SQL_LOCK_TRIAL =
     "SELECT t.id, t.state, coalesce(t.lease_deadline > now(), false),"
     " coalesce(t.last_step, -1),"
-    " to_jsonb(t.\"values\")"
+    " array_to_json(t.\"values\")"
     " FROM trials t WHERE t.study_id = $1 AND t.number = $2 FOR UPDATE";
 
 static int lock_trial(PGconn *c, long long study_id, int number, struct locked *l,
@@ -443,7 +448,7 @@ static int curves_load(PGconn *c, long long study_id, int step, struct curves *c
                                                   PQgetvalue(r, (int)i, 1)[0] == 't'};
         }
         cv->steps[i] = atoi(PQgetvalue(r, (int)i, 2));
-        cv->values[i] = strtod(PQgetvalue(r, (int)i, 3), NULL);
+        cv->values[i] = PQgetisnull(r, (int)i, 3) ? NAN : strtod(PQgetvalue(r, (int)i, 3), NULL);
         cv->c[cv->n - 1].n++;
     }
     PQclear(r);
@@ -503,7 +508,7 @@ static int report_body(PGconn *c, void *arg, struct err *e) {
     PGresult *r = store_exec(c,
                              "WITH ins AS (INSERT INTO intermediate_values"
                              " (trial_id, step, \"values\", metrics)"
-                             " VALUES ($1, $2, $3::float8[], $4::jsonb))"
+                             " VALUES ($1, $2, $3::float8[], $4::json))"
                              " UPDATE trials SET last_step = $2, lease_deadline = greatest("
                              " lease_deadline, now() + $5::float8 * interval '1 second')"
                              " WHERE id = $1",
@@ -535,7 +540,10 @@ json_t *store_trial_report(const struct study *s, int number, const struct trial
     json_t *ev = json_pack("{s:i, s:i, s:s}", "number", number, "step", rep->step, "state",
                            t.should_stop ? "pruned" : "running");
     json_t *vals = json_array();
-    for (int i = 0; i < rep->n_values; i++) json_array_append_new(vals, json_real(rep->values[i]));
+    for (int i = 0; i < rep->n_values; i++) {
+        double v = rep->values[i];
+        json_array_append_new(vals, isfinite(v) ? json_real(v) : json_null());
+    }
     json_object_set_new(ev, "values", vals);
     events_publish_trial(s->id, ev, t.should_stop ? "trial_pruned" : "trial_reported");
     json_decref(ev);
@@ -712,10 +720,10 @@ json_t *store_trial_list(const struct study *s, const struct trial_query *q, str
         "        WHEN $6::int = 2 THEN -\"values\"[$3::int] * $7::float8 END NULLS LAST,"
         "   CASE WHEN $6::int = 3 THEN -number ELSE number END"
         "   LIMIT $4::int OFFSET $5::int)"
-        " SELECT jsonb_build_object('trials', coalesce((SELECT jsonb_agg(trial_json(page)"
+        " SELECT json_build_object('trials', coalesce((SELECT json_agg(trial_json(page)"
         "   ORDER BY CASE WHEN $6::int = 1 THEN \"values\"[$3::int] * $7::float8"
         "        WHEN $6::int = 2 THEN -\"values\"[$3::int] * $7::float8 END NULLS LAST,"
-        "   CASE WHEN $6::int = 3 THEN -number ELSE number END) FROM page), '[]'::jsonb),"
+        "   CASE WHEN $6::int = 3 THEN -number ELSE number END) FROM page), '[]'::json),"
         "   'total', (SELECT count(*) FROM f), 'limit', $4::int, 'offset', $5::int)",
         7, p, "study_not_found", e);
 }
@@ -726,15 +734,24 @@ json_t *store_trial_get(long long study_id, int number, struct err *e) {
     fmt_id(num, number);
     const char *p[] = {sid, num};
     json_t *j = read_json(
-        "SELECT trial_json(t) || jsonb_build_object('curve', coalesce((SELECT"
-        " jsonb_agg(jsonb_build_object('step', step, 'values', \"values\", 'metrics', metrics)"
-        " ORDER BY step) FROM intermediate_values WHERE trial_id = t.id), '[]'::jsonb))"
+        "SELECT json_build_array(trial_json(t), coalesce((SELECT"
+        " json_agg(json_build_object('step', step, 'values', array_to_json(\"values\"),"
+        " 'metrics', metrics) ORDER BY step) FROM intermediate_values"
+        " WHERE trial_id = t.id), '[]'::json))"
         " FROM trials t WHERE t.study_id = $1 AND t.number = $2",
         2, p, "trial_not_found", e);
-    if (!j && e && e->http == 404) {
-        err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id, number);
+    if (!j) {
+        if (e && e->http == 404) {
+            err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id,
+                    number);
+        }
+        return NULL;
     }
-    return j;
+    /* [trial, curve] -> trial with its curve */
+    json_t *trial = json_incref(json_array_get(j, 0));
+    json_object_set(trial, "curve", json_array_get(j, 1));
+    json_decref(j);
+    return trial;
 }
 
 /* 1 when a is at least as good as b everywhere and better somewhere. */

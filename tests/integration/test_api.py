@@ -518,3 +518,26 @@ def test_release_requeues_a_running_trial_and_drops_its_curve(server):
     assert (body["state"], body["worker"], body["curve"]) == ("queued", None, [])
     again = ask(server, sid, "w2")["trials"][0]
     assert (again["number"], again["params"]) == (t["number"], t["params"])
+
+
+# ---- extreme values ---------------------------------------------------------
+
+def test_huge_and_non_finite_values_stay_readable(server):
+    """1e19 once came back from jsonb as a 20-digit integer that the JSON
+    parser refused, turning the trial into a 404; NaN in a curve came back
+    as the string "NaN"."""
+    s = create_study(server, name="extreme")
+    sid = s["id"]
+    t = ask(server, sid)["trials"][0]
+    act(server, sid, t["number"], "report", {"step": 1, "value": 1e19})
+    act(server, sid, t["number"], "report", {"step": 2, "value": "nan"})
+    got = get_trial(server, sid, t["number"])
+    assert [c["values"] for c in got["curve"]] == [[1e19], [None]]
+    done = complete(server, sid, t["number"], 1e300)
+    assert done["values"] == [1e300] and done["state"] == "complete"
+    warm = server.post(f"/api/v1/studies/{sid}/trials", {"params": t["params"], "value": -1e308})
+    assert warm.status_code == 201, warm.text
+    curves = server.get(f"/api/v1/studies/{sid}/curves").json()["curves"]
+    assert curves[0]["values"] == [1e19, None]
+    board = server.get(f"/api/v1/studies/{sid}/leaderboard").json()["trials"]
+    assert [b["values"][0] for b in board] == [-1e308, 1e300]
