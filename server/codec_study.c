@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "trialcmd.h"
 #include "prune/prune.h"
 #include "search/search.h"
 
@@ -34,6 +35,11 @@ static int parse_name(struct study *s, struct err *e) {
         return err_set(e, 422, "bad_value", "name",
                        "name must start with a letter or digit and use only letters, "
                        "digits, '.', '_' and '-'");
+    }
+    if (strspn(s->name, "0123456789") == strlen(s->name)) {
+        /* Routes take a study's id or name; a name of digits would be
+         * read as someone else's id. */
+        return err_set(e, 422, "bad_value", "name", "name must not be all digits");
     }
     const char *desc;
     return codec_str(s->def, "", "description", 2000, NULL, 0, &desc, e);
@@ -205,14 +211,16 @@ static int parse_budget(struct study *s, struct err *e) {
     return 0;
 }
 
-/* Every {name} in a command argument must be a parameter or a built-in. */
+/* Every {name} in a command argument must be a parameter or a built-in.
+ * Only braces around a parameter-like name are placeholders, so JSON or
+ * shell text in an argument passes through untouched. */
 static int check_placeholders(const struct study *s, const char *arg, const char *f,
                               struct err *e) {
     for (const char *p = strchr(arg, '{'); p; p = strchr(p + 1, '{')) {
-        const char *end = strchr(p, '}');
-        if (!end) break;
+        size_t len = trialcmd_placeholder(p);
+        if (!len) continue;
         char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
+        snprintf(name, sizeof name, "%.*s", (int)len, p + 1);
         int is_builtin = !strcmp(name, "trial") || !strcmp(name, "study") ||
                          !strcmp(name, "threads") || !strcmp(name, "params");
         if (!is_builtin && space_find(s->space, name) < 0) {
@@ -246,10 +254,13 @@ static int parse_command(struct study *s, json_t *t, struct err *e) {
     json_t *v;
     if (!json_is_object(env)) return err_set(e, 422, "bad_type", "trainer.env", "trainer.env must be an object");
     json_object_foreach(env, k, v) {
-        if (json_is_string(v)) continue;
         char f[96];
         codec_path(f, sizeof f, "trainer.env", k);
-        return err_set(e, 422, "bad_type", f, "%s must be a string", f);
+        if (!*k || strchr(k, '=')) {
+            return err_set(e, 422, "bad_value", f, "%s: a variable name must be non-empty "
+                           "and hold no '='", f);
+        }
+        if (!json_is_string(v)) return err_set(e, 422, "bad_type", f, "%s must be a string", f);
     }
     const char *cwd;
     return codec_str(t, "trainer", "cwd", 1024, NULL, 0, &cwd, e);

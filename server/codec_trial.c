@@ -137,7 +137,8 @@ int codec_trial_fail(const json_t *body, const char **reason, const char **stder
 int codec_trial_number(const char *s, int *number, struct err *e) {
     char *end = NULL;
     long v = strtol(s, &end, 10);
-    if (!*s || *end || v < 0 || v > 100000000) {
+    int is_canonical = s[0] >= '0' && s[0] <= '9' && (s[0] != '0' || s[1] == '\0');
+    if (!is_canonical || *end || v > 100000000) {
         return err_set(e, 404, "trial_not_found", NULL, "no trial numbered '%.40s'", s);
     }
     *number = (int)v;

@@ -22,18 +22,20 @@ int h_static_init(const char *web_dir, struct err *e) {
     return 0;
 }
 
+/* The type of a file the dashboard may serve, or NULL: only these kinds
+ * are served, so build files under web/ (package.json, vendor.sh) are
+ * not. */
 static const char *mime_of(const char *path) {
     static const char *const map[][2] = {
         {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
         {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-        {".ico", "image/x-icon"}, {".map", "application/json"},
+        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
     };
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(dot, map[i][0]) == 0) return map[i][1];
     }
-    return "application/octet-stream";
+    return NULL;
 }
 
 static int has_dot_dot(const char *path) {
@@ -52,7 +54,7 @@ static void not_found(struct req *r) {
 }
 
 void h_static_get(struct req *r) {
-    if (has_dot_dot(r->path) || strchr(r->path, '\\')) {
+    if (has_dot_dot(r->path) || strchr(r->path, '\\') || strstr(r->path, "/node_modules/")) {
         not_found(r);
         return;
     }
@@ -68,11 +70,16 @@ void h_static_get(struct req *r) {
         not_found(r);
         return;
     }
+    const char *mime = mime_of(real);
+    if (!mime) {
+        not_found(r);
+        return;
+    }
     int fd = open(real, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0) close(fd);
         not_found(r);
         return;
     }
-    http_reply_fd(r, fd, (size_t)st.st_size, mime_of(real));
+    http_reply_fd(r, fd, (size_t)st.st_size, mime);
 }

@@ -55,6 +55,9 @@ static int parse_list_query(struct req *r, const struct study *s, struct trial_q
     static const char *const states[] = {"queued", "running", "complete", "pruned", "failed"};
     memset(q, 0, sizeof *q);
     q->state = http_query(r, "state");
+    if (q->state && !*q->state) {
+        return err_set(e, 400, "bad_query", "state", "state must list trial states");
+    }
     for (const char *p = q->state; p && *p;) {
         size_t len = strcspn(p, ",");
         int ok = 0;

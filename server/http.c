@@ -102,7 +102,10 @@ const char *http_query(const struct req *r, const char *key) {
 
 json_t *http_body_object(const struct req *r, struct err *e) {
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
-    if (ct && strncmp(ct, "application/json", 16) != 0) {
+    /* Media types compare case-insensitively; parameters (charset) follow
+     * a ';'. */
+    size_t ct_len = ct ? strcspn(ct, "; \t") : 0;
+    if (ct && (ct_len != 16 || strncasecmp(ct, "application/json", 16) != 0)) {
         err_set(e, 415, "unsupported_media_type", NULL,
                 "Content-Type must be application/json");
         return NULL;
@@ -139,7 +142,8 @@ static int is_authorized(struct req *r) {
     if (!write_token) return 1;
     if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) return 1;
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
-    return h && strncmp(h, "Bearer ", 7) == 0 && token_matches(h + 7, write_token);
+    /* The scheme name is case-insensitive (RFC 7235). */
+    return h && strncasecmp(h, "Bearer ", 7) == 0 && token_matches(h + 7, write_token);
 }
 
 static void dispatch(struct req *r) {

@@ -53,10 +53,14 @@ struct run_ctx {
 };
 
 static int verdict_of(const struct err *e) {
-    /* A 4xx means the trial is no longer ours (deleted, requeued, lease
-     * lost); a 5xx is the database failing: keep the trial running and
-     * let the next call or the lease decide. */
-    return e->http >= 400 && e->http < 500 ? RUNNER_GONE : RUNNER_GO_ON;
+    /* Only "not found" and "not running any more" mean the trial is no
+     * longer ours (deleted, requeued, finished, lease lost). A refused
+     * line (a repeated step, say) is the program's mistake: skip it and go
+     * on, or the trial, still leased to us, would be started again. A 5xx
+     * is the database failing: go on and let the next call decide. */
+    if (e->http == 404) return RUNNER_GONE;
+    if (e->http != 409 || !e->code) return RUNNER_GO_ON;
+    return strcmp(e->code, "step_conflict") == 0 ? RUNNER_GO_ON : RUNNER_GONE;
 }
 
 static int on_report(void *arg, const struct trial_report *rep) {

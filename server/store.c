@@ -49,10 +49,22 @@ void store_dsn_host(const char *dsn, char *out, size_t n) {
     PQconninfoFree(opts);
 }
 
+/* Server notices ("relation already exists, skipping") go to the debug
+ * log instead of libpq's default, a bare line on stderr. */
+static void on_notice(void *arg, const char *msg) {
+    (void)arg;
+    char line[200];
+    snprintf(line, sizeof line, "%s", msg);
+    line[strcspn(line, "\n\"")] = '\0';
+    log_debug("store", "notice", "msg=\"%s\"", line);
+}
+
 static PGconn *connect_one(const char *dsn) {
     const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
     const char *vals[] = {dsn, STORE_CONNECT_TIMEOUT_S, "hpod", NULL};
-    return PQconnectdbParams(keys, vals, 1);
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    PQsetNoticeProcessor(c, on_notice, NULL);
+    return c;
 }
 
 int store_open(const char *dsn, int n, struct err *e) {

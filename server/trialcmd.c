@@ -22,16 +22,24 @@ static char *value_text(const json_t *v) {
     return s ? s : xstrdup("");
 }
 
+size_t trialcmd_placeholder(const char *p) {
+    if (p[0] != '{' || !(isalpha((unsigned char)p[1]) || p[1] == '_')) return 0;
+    size_t n = 1;
+    while (p[n + 1] && (isalnum((unsigned char)p[n + 1]) || strchr("_.-", p[n + 1]))) n++;
+    return p[n + 1] == '}' && n < 120 ? n : 0;
+}
+
 /* Replace every {name} in arg; unknown names stay as written. */
 static char *fill(const char *arg, const struct trialcmd_in *in, const char *params_json) {
     size_t cap = strlen(arg) + 64, len = 0;
     char *out = xmalloc(cap);
     for (const char *p = arg; *p;) {
-        const char *end = *p == '{' ? strchr(p, '}') : NULL;
+        size_t name_len = trialcmd_placeholder(p);
+        const char *end = name_len ? p + name_len + 1 : NULL;
         char *sub = NULL;
         if (end) {
             char name[128];
-            snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
+            snprintf(name, sizeof name, "%.*s", (int)name_len, p + 1);
             const json_t *v = json_object_get(in->params, name);
             if (v) sub = value_text(v);
             else if (!strcmp(name, "trial")) sub = xasprintf("%d", in->number);

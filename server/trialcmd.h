@@ -7,6 +7,7 @@
 #define HPOD_TRIALCMD_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include "codec_study.h"
 
@@ -25,6 +26,10 @@ struct trialcmd_in {
     int threads;              /* threads the trial may use */
     const char *train_bin;    /* path of bin/hpod-train */
 };
+
+/* When p starts a placeholder "{name}" (name: a letter or '_', then
+ * letters, digits, '_', '.', '-'), return the length of name; else 0. */
+size_t trialcmd_placeholder(const char *p);
 
 /* Fill cmd (caller storage) for a native or command study. */
 void trialcmd_build(const struct trialcmd_in *in, struct trialcmd *cmd);

@@ -79,9 +79,14 @@ static int on_report(void *arg, const struct trial_report *rep) {
     snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/%d/report", sl->s->id, sl->number);
     int status = client_call(sl->cl, "POST", path, body, &out, &e);
     json_decref(body);
+    /* As in sched.c: only 404 and a 409 other than step_conflict mean the
+     * trial is no longer ours; a refused line is skipped. */
     int verdict = RUNNER_GO_ON;
-    if (status == 200) verdict = json_is_true(json_object_get(out, "should_stop")) ? RUNNER_STOP : RUNNER_GO_ON;
-    else if (status >= 400 && status < 500) verdict = RUNNER_GONE;
+    if (status == 200) {
+        verdict = json_is_true(json_object_get(out, "should_stop")) ? RUNNER_STOP : RUNNER_GO_ON;
+    } else if (status == 404 || (status == 409 && strcmp(e.code, "step_conflict") != 0)) {
+        verdict = RUNNER_GONE;
+    }
     json_decref(out);
     return verdict;
 }

@@ -144,6 +144,10 @@ CASES = [
     ("trainer-command-placeholder", "POST", S, {},
      study(trainer={"kind": "command", "argv": ["train", "--x={nope}"]}), 422, "bad_value",
      "trainer.argv[1]"),
+    ("name-all-digits", "POST", S, {}, study(name="40"), 422, "bad_value", "name"),
+    ("trainer-env-key-with-equals", "POST", S, {},
+     study(trainer={"kind": "command", "argv": ["train"], "env": {"A=B": "1"}}), 422,
+     "bad_value", "trainer.env.A=B"),
     ("on-lost-unknown", "POST", S, {}, study(on_lost="ignore"), 422, "bad_value", "on_lost"),
     ("max-retries-too-many", "POST", S, {}, study(max_retries=101), 422, "bad_range",
      "max_retries"),
@@ -157,6 +161,8 @@ CASES = [
     ("body-string", "POST", ASK, {"id": "base"}, "w1", 400, "body_not_object", None),
     ("body-empty-create", "POST", S, {}, b"", 422, "missing_field", "name"),
     ("content-type-text", "POST", S, {}, ("text/plain", b"{}"), 415,
+     "unsupported_media_type", None),
+    ("content-type-json-prefix", "POST", S, {}, ("application/jsonx", b"{}"), 415,
      "unsupported_media_type", None),
     ("content-type-form", "POST", ASK, {"id": "base"},
      ("application/x-www-form-urlencoded", b"worker=w"), 415, "unsupported_media_type",
@@ -179,6 +185,10 @@ CASES = [
      "trial_not_found", None),
     ("trial-not-a-number", "GET", TR, {"id": "base", "number": "abc"}, None, 404,
      "trial_not_found", None),
+    ("trial-plus-sign", "GET", TR, {"id": "base", "number": "+1"}, None, 404,
+     "trial_not_found", None),
+    ("trial-leading-zero", "GET", TR, {"id": "base", "number": "01"}, None, 404,
+     "trial_not_found", None),
     ("trial-negative", "GET", TR, {"id": "base", "number": "-1"}, None, 404,
      "trial_not_found", None),
     ("trial-unknown-report", "POST", TR + "/report", {"id": "base", "number": 999},
@@ -189,6 +199,8 @@ CASES = [
      None, 404, "trial_not_found", None),
     # -- query strings
     ("studies-state-bad", "GET", S + "?state=paused", {}, None, 400, "bad_query", "state"),
+    ("trials-state-empty", "GET", T + "?state=", {"id": "base"}, None, 400, "bad_query",
+     "state"),
     ("trials-state-bad", "GET", T + "?state=complete,lost", {"id": "base"}, None, 400,
      "bad_query", "state"),
     ("trials-sort-bad", "GET", T + "?sort=random", {"id": "base"}, None, 400, "bad_query",
@@ -377,4 +389,6 @@ def test_a_write_without_the_token_is_401_when_one_is_set(make_server):
     assert fingerprint(s.dsn) == before
     ok = s.post(S, study_body("x"), headers={"Authorization": "Bearer t0ken"})
     assert ok.status_code == 201
+    lower = s.post(S, study_body("y"), headers={"Authorization": "bearer t0ken"})
+    assert lower.status_code == 201, "the scheme name is case-insensitive"
     assert s.get("/api/v1/studies").status_code == 200, "reads need no token"

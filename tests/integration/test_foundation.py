@@ -31,7 +31,8 @@ def test_dashboard_index_is_served(server):
 
 def test_paths_outside_web_root_are_404(server, tmp_path):
     for path in ["/../README.md", "/%2e%2e/README.md", "/css/%2E%2E/%2e%2e/Makefile",
-                 "/..%2fMakefile", "/css/..%5c..%5cMakefile", "/nope.html"]:
+                 "/..%2fMakefile", "/css/..%5c..%5cMakefile", "/nope.html",
+                 "/package.json", "/vendor.sh", "/node_modules/.package-lock.json"]:
         r = requests.get(server.url + path, timeout=5)
         assert r.status_code == 404, path
         assert r.json()["error"]["code"] == "not_found"
@@ -46,6 +47,12 @@ def test_symlink_pointing_outside_web_root_is_404(make_server, tmp_path):
     s = make_server(args=["--root", str(root)])
     assert s.get("/leak.txt").status_code == 404
     assert s.get("/index.html").status_code == 200
+
+
+def test_media_types_compare_case_insensitively(server):
+    r = requests.post(server.url + "/api/v1/studies", data=b"{}", timeout=5,
+                      headers={"Content-Type": "APPLICATION/JSON; charset=utf-8"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "name"
 
 
 def test_unknown_api_route_and_method(server):

@@ -100,6 +100,19 @@ def test_crash_hang_and_nan_fail_with_reasons(server):
     assert "boom-on-stderr" in t["stderr_tail"]
 
 
+def test_a_refused_line_is_skipped_not_a_reason_to_rerun(server):
+    """A repeated step once made the scheduler drop the trial while still
+    holding its lease, so it was started again in a tight loop."""
+    script = 'echo \'{"step":1,"loss":0.5}\'; echo \'{"step":1,"loss":0.4}\'; echo loss=0.3'
+    body = command_study("dupstep", ["sh", "-c", script], max_trials=1, parallel=1)
+    assert server.post("/api/v1/studies", body).status_code == 201
+    s = wait_done(server, "dupstep", timeout=30)
+    assert s["counts"]["complete"] == 1, s
+    t = server.get("/api/v1/studies/dupstep/trials/0").json()
+    assert [c["step"] for c in t["curve"]] == [1, 3] and t["values"] == [0.3]
+    assert server.log().count("event=trial_start study=%d " % s["id"]) == 1
+
+
 def test_pruned_trials_are_killed_and_keep_their_curve(server, tmp_path):
     pid_dir = tmp_path
     body = command_study("prune", [QUAD, "{x}", "8", "0.2", f"{pid_dir}/pid.{{trial}}"],
