@@ -186,6 +186,11 @@ static int parse_choices(const json_t *obj, struct space_param *p,
     size_t len = json_array_size(arr);
     if (len == 0)
         return fail(e, "bad_value", "space.%s.%s", n, "choices", "must not be empty");
+    /* The duplicate check and every searcher's per-choice work grow with
+     * the count; past a thousand a categorical is better an int index. */
+    if (len > SPACE_MAX_CHOICES)
+        return fail(e, "bad_range", "space.%s.%s", n, "choices",
+                    "must hold at most 1000 choices");
     for (size_t i = 0; i < len; i++) {
         const json_t *c = json_array_get(arr, i);
         char key[32];

@@ -28,6 +28,8 @@
 
 enum space_kind { SPACE_FLOAT, SPACE_INT, SPACE_CAT };
 
+#define SPACE_MAX_CHOICES 1000
+
 /* One parameter. Values are held as doubles everywhere in the searchers:
  * floats and ints as themselves, categoricals as the index of the choice,
  * and NaN for "inactive / absent". */
