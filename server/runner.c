@@ -82,6 +82,9 @@ static int objective_values(const struct study *s, const json_t *m, double *out)
 
 struct child {
     pid_t pid;
+    int is_reaped;         /* waitpid has collected the child */
+    int status;            /* its wait status once reaped */
+    double exited_at;      /* when it was reaped */
     int out_fd, err_fd;
     char line[LINE_MAX_BYTES];
     size_t line_len;
@@ -155,6 +158,10 @@ static void keep_tail(struct child *c, const char *buf, size_t n) {
 /* Kill the child's process group: SIGTERM, then SIGKILL after the grace
  * period, and reap it. Returns its wait status. */
 static int stop_child(struct child *c) {
+    if (c->is_reaped) {
+        kill(-c->pid, SIGKILL); /* what it left behind */
+        return c->status;
+    }
     kill(-c->pid, SIGTERM);
     int status = 0;
     for (double until = now_s() + RUNNER_GRACE_S; now_s() < until;) {
@@ -234,6 +241,10 @@ static void read_stderr(struct child *c, int *is_eof) {
     else *is_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
 }
 
+/* Seconds the pipes may stay open after the child exited: a background
+ * process it left holding stdout must not keep the trial running. */
+#define RUNNER_ORPHAN_GRACE_S 2.0
+
 /* Poll the pipes until both close or a verdict says stop. */
 static int follow_output(struct follow *f, struct child *c, double deadline) {
     const struct study *s = f->job->study;
@@ -252,6 +263,11 @@ static int follow_output(struct follow *f, struct child *c, double deadline) {
         }
         if (n > 0 && p[1].revents) read_stderr(c, &err_eof);
         double t = now_s();
+        if (!c->is_reaped && waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
+            c->is_reaped = 1;
+            c->exited_at = t;
+        }
+        if (c->is_reaped && t - c->exited_at > RUNNER_ORPHAN_GRACE_S) break;
         if (deadline > 0 && t > deadline) return RUNNER_STOP + 10; /* timeout */
         if (t >= next_beat) {
             next_beat = t + beat_every;
@@ -312,9 +328,10 @@ int runner_run(const struct runner_job *job, const struct runner_ops *ops, void 
     double deadline = job->study->trial_timeout_s > 0 ? t0 + job->study->trial_timeout_s : 0;
     struct follow f = {job, ops, ctx, out, 0, 0, {0}, RUNNER_GO_ON};
     int verdict = follow_output(&f, c, deadline);
-    int status = 0;
+    int status = c->status;
     if (verdict != RUNNER_GO_ON) status = stop_child(c);
-    else waitpid(c->pid, &status, 0);
+    else if (!c->is_reaped) waitpid(c->pid, &status, 0);
+    kill(-c->pid, SIGKILL); /* anything it left running */
     conclude(&f, verdict, status);
     /* Keep the tail printable ASCII: it is stored as text and shown in
      * pages, and a cut multi-byte character would be invalid UTF-8. */

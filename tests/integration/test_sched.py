@@ -214,3 +214,14 @@ def test_webhook_gets_new_best_and_study_done(server):
     assert events[0] == "new_best" and got[0]["name"] == "hooked"
     done = [g for g in got if g["event"] == "study_done"][0]
     assert done["best"]["number"] == s["best"]["number"]
+
+
+def test_a_background_child_holding_stdout_does_not_hold_the_trial(server):
+    script = "sleep 30 & echo loss=0.25"
+    body = command_study("orphan", ["sh", "-c", script], max_trials=1, parallel=1,
+                         budget={"trial_timeout_s": 20})
+    assert server.post("/api/v1/studies", body).status_code == 201
+    t0 = time.time()
+    s = wait_done(server, "orphan", timeout=20)
+    assert s["counts"]["complete"] == 1 and s["best"]["values"] == [0.25]
+    assert time.time() - t0 < 10
