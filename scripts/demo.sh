@@ -16,9 +16,12 @@ export HPOD_SERVER="$URL"
 mkdir -p var
 bin/hpod serve --port "$PORT" >> var/hpod.log 2>&1 &
 server=$!
+watcher=
 stop() {
+    [ -n "$watcher" ] && kill "$watcher" 2>/dev/null
     echo
-    echo "stopping the server (running trials go back to the queue)..."
+    echo "stopping the server (running trials go back to the queue);"
+    echo "run make demo again to continue this study"
     kill -TERM "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
     exit 130
@@ -60,9 +63,14 @@ stopped)
     echo "continuing study $NAME where it stopped"
     ;;
 esac
-echo "dashboard: $URL/#/studies/$NAME"
+echo "dashboard: $URL/#/study/$NAME"
 echo "tuning (TPE + ASHA, 2 trials at a time, about ten minutes; Ctrl-C stops, make demo resumes)"
-bin/hpod study watch "$NAME"
+# In the background so that Ctrl-C runs the trap at once (a shell waits for
+# a foreground command before it handles a signal).
+bin/hpod study watch "$NAME" &
+watcher=$!
+wait "$watcher"
+watcher=
 echo
 bin/hpod study leaderboard "$NAME" --limit 10
 
@@ -81,5 +89,5 @@ acc=$(bin/hpod-train --params "$params" --epochs "$epochs" --threads 1 --test \
 echo "best trial: validation accuracy $(echo "$best" | /usr/bin/python3 -c \
     'import json,sys; print(json.load(sys.stdin)["best"]["values"][0])'), test accuracy $acc"
 echo
-echo "dashboard: $URL/#/studies/$NAME  (Ctrl-C to stop)"
+echo "dashboard: $URL/#/study/$NAME  (Ctrl-C to stop)"
 wait "$server"

@@ -77,6 +77,10 @@ static int cmd_list(struct client *c) {
 static int cmd_create(struct client *c, const char *file) {
     json_error_t je;
     json_t *body = !strcmp(file, "-") ? json_loadf(stdin, 0, &je) : json_load_file(file, 0, &je);
+    if (!body && je.line < 1) {
+        fprintf(stderr, "hpod: %s: %s\n", file, je.text);
+        return 2;
+    }
     if (!body) {
         fprintf(stderr, "hpod: %s: %s (line %d)\n", file, je.text, je.line);
         return 2;
@@ -179,9 +183,16 @@ int cli_study_main(int argc, char **argv) {
     int limit = 10;
     optind = 1;
     for (int ch; (ch = getopt_long(argc, argv, "s:l:h", longs, NULL)) != -1;) {
-        if (ch == 's') server = optarg;
-        else if (ch == 'l') limit = atoi(optarg) > 0 ? atoi(optarg) : 10;
-        else {
+        char *end = NULL;
+        if (ch == 's') {
+            server = optarg;
+        } else if (ch == 'l') {
+            limit = (int)strtol(optarg, &end, 10);
+            if (*end || limit < 1 || limit > 10000) {
+                fprintf(stderr, "hpod: --limit must be 1-10000, got '%s'\n", optarg);
+                return 2;
+            }
+        } else {
             usage(ch == 'h' ? stdout : stderr);
             return ch == 'h' ? 0 : 2;
         }
@@ -189,8 +200,21 @@ int cli_study_main(int argc, char **argv) {
     const char *verb = optind < argc ? argv[optind] : NULL;
     const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
     int needs_arg = verb && strcmp(verb, "list") != 0;
+    if (verb && !strcmp(verb, "help")) {
+        usage(stdout);
+        return 0;
+    }
     if (!verb || (needs_arg && !arg)) {
         usage(stderr);
+        return 2;
+    }
+    /* A study is named by its id or name, both made of these characters;
+     * anything else would be read as a different path. */
+    if (needs_arg && strcmp(verb, "create") != 0 &&
+        (!*arg || strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                              "0123456789._-") != strlen(arg) || !strcmp(arg, ".") ||
+         !strcmp(arg, ".."))) {
+        fprintf(stderr, "hpod: '%s' is not a study id or name\n", arg);
         return 2;
     }
     struct client *c = client_open(server);

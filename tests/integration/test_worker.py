@@ -93,3 +93,12 @@ def test_study_commands(server, tmp_path):
     assert r.returncode == 1 and "study_not_found" in r.stderr
     r = hpod("create", str(spec))
     assert r.returncode == 1 and "study_exists" in r.stderr
+
+
+def test_study_commands_refuse_bad_arguments(server):
+    env = dict(os.environ, HPOD_SERVER=server.url)
+    for args in (["show", "a/../b"], ["delete", "x y"], ["leaderboard", "s", "--limit", "0"],
+                 ["create", "/nonexistent/file.json"]):
+        r = subprocess.run([HPOD, "study", *args], env=env, capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 2 and r.stderr.startswith("hpod: "), (args, r.stderr)
