@@ -9,7 +9,7 @@ PKGS="gcc make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev \
 libopenblas-dev libcurl4-openssl-dev zlib1g-dev check \
 postgresql-15 postgresql-client-15 dataset-fashion-mnist \
 python3 python3-pytest python3-requests python3-jsonschema python3-yaml \
-python3-psycopg2 curl procps nodejs chromium ${HPOD_DEPS_EXTRA:-}"
+python3-psycopg2 python3-optuna curl procps nodejs chromium ${HPOD_DEPS_EXTRA:-}"
 
 missing=""
 for p in $PKGS; do
