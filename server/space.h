@@ -8,9 +8,9 @@
  *   bad_type       a value has the wrong JSON type ("low" is a string)
  *   missing_field  a required key is absent ("high", "choices", a param)
  *   unknown_field  a key or parameter name is not part of the definition
- *   bad_range      a bound or step is out of range (low > high, log with
- *                  low <= 0, step <= 0 or larger than high - low, a value
- *                  outside [low, high])
+ *   bad_range      a bound, step or count is out of range (low > high,
+ *                  log with low <= 0, step <= 0 or larger than high - low,
+ *                  a value outside [low, high], more than 1000 choices)
  *   bad_value      a value is not allowed (unknown type, non-finite number,
  *                  non-integer int bound, empty or duplicate choices, value
  *                  off its step or not among the choices)

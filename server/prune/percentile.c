@@ -57,7 +57,11 @@ static double best_so_far(const struct prune_curve *c, int maximize) {
     return best;
 }
 
-/* Value of c at exactly step, or NaN. */
+/* Value of c at exactly step, or NaN.
+ * TODO: only reports at exactly the same step are compared, so trials
+ * that report at different steps (every 3 epochs versus every 2) never
+ * prune each other. Interpolating the other curves at the step would
+ * fix it. */
 static double value_at(const struct prune_curve *c, int step) {
     for (size_t i = 0; i < c->n; i++)
         if (c->steps[i] == step) return c->values[i];

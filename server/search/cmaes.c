@@ -1,12 +1,6 @@
-/* cmaes: CMA-ES over the numeric params (floats and ints) in the unit
- * cube. The searcher is stateless, so every call replays the strategy
- * from the history: finished trials, in number order, form generations
- * of lambda; each full generation updates mean, step size, paths and
- * covariance as usual. A restart (mean drawn afresh, population doubled)
- * follows a collapsed step size, an ill-conditioned covariance, a flat
- * generation or a long stall; the replay takes the same decisions every
- * time. The proposal is one draw from the current distribution, redrawn
- * until it lies in the cube. Categoricals do not take part; see the TODO.
+/* cmaes: CMA-ES (active covariance update, IPOP restarts) over the
+ * numeric params in the unit cube, rebuilt from the history on each call.
+ * Categoricals are not learned; see the TODO in fill_rest.
  * Entry points: cmaes_check, cmaes_propose.
  * SPDX-License-Identifier: MIT */
 #include "search/cmaes.h"
@@ -19,8 +13,16 @@
 #include "search/hist.h"
 #include "search/lapack.h"
 #include "search/opts.h"
-#include "search/random.h"
 #include "search/rng.h"
+
+/* How it works. The searcher is stateless, so every call replays the
+ * strategy: finished trials, in number order, form generations of lambda,
+ * and each full generation updates mean, step size, paths and covariance
+ * as usual. A restart (mean drawn afresh, population doubled) follows a
+ * collapsed step size, an ill-conditioned covariance, a flat generation
+ * or a long stall; the replay takes the same decisions every time. The
+ * proposal is one draw from the current distribution, redrawn until it
+ * lies in the cube. */
 
 static const struct opt_spec CMA_OPTS[] = {
     {"sigma0", OPT_NUM, 1e-6, 1, NULL},
@@ -50,16 +52,32 @@ struct cma {
     int best_gen;
 };
 
+/* Active CMA: the worse half of a generation gets negative weights, so
+ * the covariance also shrinks along directions that failed; it speeds up
+ * ill-conditioned valleys such as Rosenbrock's. Their total is the
+ * smallest of the three bounds that keep C positive definite. */
+static void scale_negative_weights(struct cma *c) {
+    double dn = (double)c->n, sneg = 0, sneg2 = 0;
+    for (size_t i = c->mu; i < c->lambda; i++) sneg += c->w[i], sneg2 += c->w[i] * c->w[i];
+    if (sneg >= 0) return;
+    double mueff_neg = sneg * sneg / sneg2;
+    double a_mu = 1 + c->c1 / c->cmu;
+    double a_mueff = 1 + 2 * mueff_neg / (c->mueff + 2);
+    double a_posdef = (1 - c->c1 - c->cmu) / (dn * c->cmu);
+    double total = fmin(a_mu, fmin(a_mueff, a_posdef));
+    for (size_t i = c->mu; i < c->lambda; i++) c->w[i] *= total / -sneg;
+}
+
 static void cma_reset(struct cma *c, size_t lambda, const double *mean0) {
     size_t n = c->n;
     c->lambda = lambda;
     c->mu = lambda / 2;
     free(c->w);
-    c->w = xcalloc(c->mu, sizeof *c->w);
+    c->w = xcalloc(lambda, sizeof *c->w);
     double sw = 0, sw2 = 0;
-    for (size_t i = 0; i < c->mu; i++) {
-        c->w[i] = log((double)c->mu + 0.5) - log((double)i + 1);
-        sw += c->w[i];
+    for (size_t i = 0; i < lambda; i++) {
+        c->w[i] = log(((double)lambda + 1) / 2) - log((double)i + 1);
+        if (i < c->mu) sw += c->w[i];
     }
     for (size_t i = 0; i < c->mu; i++) c->w[i] /= sw, sw2 += c->w[i] * c->w[i];
     double dn = (double)n;
@@ -70,6 +88,7 @@ static void cma_reset(struct cma *c, size_t lambda, const double *mean0) {
     c->cmu = fmin(1 - c->c1, 2 * (c->mueff - 2 + 1 / c->mueff) /
                                  ((dn + 2) * (dn + 2) + c->mueff));
     c->damps = 1 + 2 * fmax(0, sqrt((c->mueff - 1) / (dn + 1)) - 1) + c->cs;
+    scale_negative_weights(c);
     c->chin = sqrt(dn) * (1 - 1 / (4 * dn) + 1 / (21 * dn * dn));
     c->sigma = c->sigma0;
     memcpy(c->mean, mean0, n * sizeof *mean0);
@@ -135,7 +154,7 @@ static void inv_sqrt_times(const struct cma *c, const double *v, double *out) {
     free(t);
 }
 
-/* One generation's update. y holds the mu best steps (x - mean) / sigma,
+/* One generation's update. y holds all lambda steps (x - mean) / sigma,
  * best first, as rows of n. */
 static void update(struct cma *c, const double *y) {
     size_t n = c->n;
@@ -156,16 +175,29 @@ static void update(struct cma *c, const double *y) {
     double kc = sqrt(c->cc * (2 - c->cc) * c->mueff);
     for (size_t i = 0; i < n; i++) c->pc[i] = (1 - c->cc) * c->pc[i] + hs * kc * yw[i];
 
-    double keep = 1 - c->c1 - c->cmu + (1 - hs) * c->c1 * c->cc * (2 - c->cc);
+    /* Negative weights act on steps rescaled to the length n in the
+     * C^{-1/2} metric, which bounds how much one bad step can remove. */
+    double *wc = xcalloc(c->lambda, sizeof *wc), wsum = 0;
+    for (size_t k = 0; k < c->lambda; k++) {
+        wsum += c->w[k];
+        wc[k] = c->w[k];
+        if (c->w[k] >= 0) continue;
+        inv_sqrt_times(c, &y[k * n], z);
+        double z2 = 0;
+        for (size_t i = 0; i < n; i++) z2 += z[i] * z[i];
+        wc[k] *= (double)n / fmax(z2, 1e-20);
+    }
+    double keep = 1 - c->c1 - c->cmu * wsum + (1 - hs) * c->c1 * c->cc * (2 - c->cc);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
             double rank_mu = 0;
-            for (size_t k = 0; k < c->mu; k++) rank_mu += c->w[k] * y[k * n + i] * y[k * n + j];
+            for (size_t k = 0; k < c->lambda; k++) rank_mu += wc[k] * y[k * n + i] * y[k * n + j];
             c->C[i * n + j] = keep * c->C[i * n + j] + c->c1 * c->pc[i] * c->pc[j] +
                               c->cmu * rank_mu;
         }
     c->sigma *= exp(fmin(1.0, (c->cs / c->damps) * (ps_norm / c->chin - 1)));
     c->gen++;
+    free(wc);
     free(yw);
     free(z);
 }
@@ -219,7 +251,7 @@ static void replay(struct cma *c, const double *u, const double *loss,
         for (size_t k = 0; k < lambda; k++)
             g[k] = (struct member){loss[start + k], &u[(start + k) * c->n]};
         qsort(g, lambda, sizeof *g, cmp_member);
-        for (size_t k = 0; k < c->mu; k++)
+        for (size_t k = 0; k < lambda; k++)
             for (size_t i = 0; i < c->n; i++)
                 y[k * c->n + i] = (g[k].u[i] - c->mean[i]) / c->sigma;
         update(c, y);
@@ -282,7 +314,12 @@ static void sample(const struct cma *c, struct rng *r, const struct space *s,
 
 /* Fill the categoricals: half the time the best trial's choice, else a
  * random one; then clear params whose condition fails and give newly
- * active ones a random value. */
+ * active ones a random value.
+ * TODO: categoricals are not learned by the strategy, only copied from
+ * the best trial or drawn at random, so on spaces where a categorical
+ * matters CMA-ES does little better than random for it. A per-choice
+ * probability vector updated from each generation's ranking (as in
+ * margin-corrected CMA-ES variants) would fix it. */
 static void fill_rest(const struct space *s, const struct hist *h, struct rng *r,
                       double *x) {
     size_t best = SIZE_MAX;
@@ -316,7 +353,9 @@ int cmaes_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
         size_t lambda = 4 + (size_t)floor(3 * log((double)n));
         lambda = (size_t)opts_num(ctx->options, "popsize", (double)lambda);
         struct cma c;
-        cma_init(&c, n, opts_num(ctx->options, "sigma0", 0.25), lambda);
+        /* A sixth of the cube: the distribution's 3-sigma range then spans
+         * it from the centre, the usual start. */
+        cma_init(&c, n, opts_num(ctx->options, "sigma0", 1.0 / 6), lambda);
         double *u = xcalloc(h.n * n + 1, sizeof *u), *loss = xcalloc(h.n + 1, sizeof *loss);
         size_t rows = collect(&h, s, idx, n, u, loss);
         replay(&c, u, loss, rows, ctx->seed, opts_bool(ctx->options, "restart", 1));

@@ -1,13 +1,6 @@
-/* gp: Bayesian optimisation with a Gaussian process. Params become
- * features in the unit cube (log where declared, ints at the centre of
- * their bin, categoricals one-hot). The kernel is Matern 5/2 with one
- * length per feature; its lengths, amplitude and noise maximise the
- * marginal likelihood by gradient ascent, refitted on every call since the
- * searcher keeps no state. The next point maximises an acquisition (EI,
- * UCB or PI) over many random candidates, then a few are refined by a
- * local random walk. Running trials enter with the mean loss as a fake
- * value ("constant liar"), so their variance collapses and parallel
- * proposals spread. Pruned trials are left out. One objective only.
+/* gp: Bayesian optimisation with a Gaussian process (Matern 5/2, one
+ * length per feature, EI / UCB / PI). One objective only; pruned trials
+ * are left out; nothing is kept between calls.
  * Entry points: gp_check, gp_propose.
  * SPDX-License-Identifier: MIT */
 #include "search/gp.h"
@@ -23,13 +16,24 @@
 #include "search/random.h"
 #include "search/rng.h"
 
+/* How it works. Params become features in the unit cube (log where
+ * declared, ints at the centre of their bin, categoricals one-hot). Very
+ * skewed losses are log-warped, then standardised. The kernel's lengths,
+ * amplitude and noise maximise the marginal likelihood (with priors) by
+ * gradient ascent, refitted on every call. The next point maximises the
+ * acquisition over many random candidates, and a few are then refined by
+ * a local random walk. Running trials enter at the mean loss ("constant
+ * liar"), so their variance collapses and parallel proposals spread. */
+
 static const char *const ACQ_NAMES[] = {"ei", "ucb", "pi", NULL};
+static const char *const WARP_NAMES[] = {"auto", "log", "none", NULL};
 static const struct opt_spec GP_OPTS[] = {
     {"acquisition", OPT_ENUM, 0, 0, ACQ_NAMES},
     {"beta", OPT_NUM, 0, 100, NULL},
     {"n_startup_trials", OPT_INT, 1, 1e6, NULL},
     {"n_candidates", OPT_INT, 10, 100000, NULL},
     {"xi", OPT_NUM, 0, 10, NULL},
+    {"output_warp", OPT_ENUM, 0, 0, WARP_NAMES},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -206,7 +210,12 @@ static void clamp_hypers(struct gp *g) {
 
 /* Gradient ascent with an adaptive step: grow after a gain, halve and
  * step back after a loss. Plain, but each step costs one Cholesky, and
- * at these sizes a quasi-Newton method would save only a few steps. */
+ * at these sizes a quasi-Newton method would save only a few steps.
+ * TODO: the GP refits from scratch on every proposal (FIT_ITERS
+ * factorisations of an n x n matrix), so a proposal costs about 15 ms at
+ * 200 finished trials and grows with n^3; past about 1,000 trials it
+ * takes seconds. Warm-starting from the previous fit (a cache keyed by
+ * study) and a subset of data for the fit would bound it. */
 static void fit(struct gp *g) {
     size_t np = g->f + 2, n = g->n;
     double *grad = xcalloc(np, sizeof *grad), *old = xcalloc(np, sizeof *old);
@@ -281,19 +290,60 @@ static void predict_batch(const struct gp *g, const double *zs, size_t c,
 
 static double norm_cdf(double t) { return 0.5 * erfc(-t / M_SQRT2); }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Right-skewness of v[n] (third standardised moment). */
+static double skewness(const double *v, size_t n) {
+    double m = 0, m2 = 0, m3 = 0;
+    for (size_t i = 0; i < n; i++) m += v[i] / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double t = v[i] - m;
+        m2 += t * t / (double)n, m3 += t * t * t / (double)n;
+    }
+    return m2 > 0 ? m3 / pow(m2, 1.5) : 0;
+}
+
+/* Replace v[n] by log(v - min + delta) when mode is "log", or "auto" and
+ * the losses are strongly right-skewed (Rosenbrock's corners are 10^5
+ * times its valley): standardised, such losses squash every good point to
+ * one value and the GP cannot rank them. With delta the gap from the
+ * minimum to the median, losses below the median stay nearly linear and
+ * only the tail is compressed; a smaller delta would stretch the best
+ * point into an outlier of its own and starve EI elsewhere. */
+static void warp(double *v, size_t n, const char *mode) {
+    if (n < 3 || strcmp(mode, "none") == 0) return;
+    if (strcmp(mode, "auto") == 0 && skewness(v, n) < 1) return;
+    double *sorted = xcalloc(n, sizeof *sorted);
+    memcpy(sorted, v, n * sizeof *v);
+    qsort(sorted, n, sizeof *sorted, cmp_double);
+    double lo = sorted[0], median = sorted[n / 2];
+    double delta = fmax(median - lo, 1e-12 * fmax(1, fabs(lo)));
+    for (size_t i = 0; i < n; i++) v[i] = log(v[i] - lo + delta);
+    free(sorted);
+}
+
 /* Fill g from h: finished trials with their standardised losses,
  * finished ones with a NaN loss at the worst, running ones at the mean
  * (the liar). Returns the number of finished trials with a finite loss. */
-static size_t gp_load(struct gp *g, const struct space *s, const struct hist *h) {
-    double sum = 0, sum2 = 0, worst = -INFINITY;
+static size_t gp_load(struct gp *g, const struct space *s, const struct hist *h,
+                      const char *warp_mode) {
+    double *w = xcalloc(h->n + 1, sizeof *w);
     size_t n_done = 0;
     for (size_t i = 0; i < h->n; i++)
-        if (hist_is_done(h, i)) {
-            double v = h->loss[i * h->m];
-            sum += v, sum2 += v * v, n_done++;
-            worst = fmax(worst, v);
-        }
-    if (n_done == 0) return 0;
+        if (hist_is_done(h, i)) w[n_done++] = h->loss[i * h->m];
+    warp(w, n_done, warp_mode);
+    double sum = 0, sum2 = 0, worst = -INFINITY;
+    for (size_t i = 0; i < n_done; i++) {
+        sum += w[i], sum2 += w[i] * w[i];
+        worst = fmax(worst, w[i]);
+    }
+    if (n_done == 0) {
+        free(w);
+        return 0;
+    }
     double mean = sum / (double)n_done;
     double sd = sqrt(fmax(sum2 / (double)n_done - mean * mean, 0));
     if (!(sd > 1e-12 * fmax(1, fabs(mean)))) sd = 1;
@@ -301,15 +351,16 @@ static size_t gp_load(struct gp *g, const struct space *s, const struct hist *h)
     g->z = xcalloc((h->n + 1) * g->f, sizeof *g->z);
     g->y = xcalloc(h->n + 1, sizeof *g->y);
     g->n = 0;
-    for (size_t i = 0; i < h->n; i++) {
+    for (size_t i = 0, k = 0; i < h->n; i++) {
         double v;
-        if (hist_is_done(h, i)) v = h->loss[i * h->m];
+        if (hist_is_done(h, i)) v = w[k++];
         else if (h->state[i] == SEARCH_COMPLETE) v = worst;   // NaN loss
         else if (h->state[i] == SEARCH_RUNNING) v = mean;     // the liar
         else continue;
         featurize(s, &h->x[i * h->d], &g->z[g->n * g->f]);
         g->y[g->n++] = (v - mean) / sd;
     }
+    free(w);
     g->log_len = xcalloc(g->f + 1, sizeof *g->log_len);
     g->inv_len = xcalloc(g->f + 1, sizeof *g->inv_len);
     g->r = xcalloc(g->n * g->n + 1, sizeof *g->r);
@@ -338,12 +389,18 @@ struct acq {
     const struct space *s;
     int kind;      // 0 ei, 1 ucb, 2 pi
     double beta;   // ucb width
-    double best;   // lowest standardised loss observed
+    double best;   // lowest posterior mean at a tried point
     double xi;     // EI/PI margin: improvement counts only beyond best - xi
     double *z, *work;
 };
 
-/* Acquisition value at posterior mean mu and sd; larger is better. */
+/* Acquisition value at posterior mean mu and sd; larger is better.
+ * TODO: with EI the search can settle in a good local basin and stay
+ * there: on Hartmann-6 about a third of the seeds end at the -3.20 local
+ * minimum after 200 trials, and on Ackley it stalls on a ripple near the
+ * centre. Larger xi, UCB, a longer start-up and stall detection were
+ * tried and did not help reliably; a trust-region scheme with restarts
+ * (as in TuRBO) is the likely fix. */
 static double acq_of(const struct acq *a, double mu, double sd) {
     if (a->kind == 1) return -(mu - a->beta * sd);
     double t = (a->best - a->xi - mu) / sd;
@@ -470,10 +527,10 @@ int gp_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
     hist_init(&h, ctx);
     double *x = xcalloc(s->n_params + 1, sizeof *x);
     struct gp g = {0};
-    size_t n_done = gp_load(&g, s, &h);
+    size_t n_done = gp_load(&g, s, &h, opts_str(ctx->options, "output_warp", "auto"));
     size_t n_startup = (size_t)opts_num(ctx->options, "n_startup_trials", 10);
     if (n_done < n_startup || n_done < 2) {
-        random_fill(s, &r, x);
+        random_halton_fill(s, ctx->seed, (uint64_t)ctx->number + 1, x);
     } else {
         fit(&g);
         const char *kind = opts_str(ctx->options, "acquisition", "ei");
@@ -483,7 +540,11 @@ int gp_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
             .xi = opts_num(ctx->options, "xi", 0.0),
             .z = xcalloc(g.f + 1, sizeof(double)), .work = xcalloc(g.n + 1, sizeof(double)),
         };
-        for (size_t i = 0; i < g.n; i++) a.best = fmin(a.best, g.y[i]);
+        /* The incumbent is the lowest posterior mean at a tried point,
+         * y - noise * alpha, not the lowest raw value: under noise the
+         * raw minimum is a lucky draw that EI could never beat. */
+        double noise = exp(g.log_noise);
+        for (size_t i = 0; i < g.n; i++) a.best = fmin(a.best, g.y[i] - noise * g.alpha[i]);
         maximize_acq(&a, &h, &r, (int)opts_num(ctx->options, "n_candidates", 500), x);
         free(a.z);
         free(a.work);

@@ -69,16 +69,21 @@ static double halton(uint64_t seed, size_t dim, uint64_t index) {
     return u;
 }
 
+void random_halton_fill(const struct space *s, uint64_t seed, uint64_t index,
+                        double *x) {
+    for (size_t i = 0; i < s->n_params; i++) {
+        double u = halton(seed, i, index);
+        x[i] = space_is_active(s, i, x) ? space_from_unit(&s->params[i], u) : NAN;
+    }
+}
+
 int random_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
     (void)e;
     const struct space *s = ctx->space;
     double *x = xcalloc(s->n_params + 1, sizeof *x);
     int is_halton = strcmp(opts_str(ctx->options, "quasi", "none"), "halton") == 0;
     if (is_halton) {
-        for (size_t i = 0; i < s->n_params; i++) {
-            double u = halton(ctx->seed, i, (uint64_t)ctx->number + 1);
-            x[i] = space_is_active(s, i, x) ? space_from_unit(&s->params[i], u) : NAN;
-        }
+        random_halton_fill(s, ctx->seed, (uint64_t)ctx->number + 1, x);
     } else {
         struct rng r;
         rng_seed(&r, ctx->seed, (uint64_t)ctx->number);

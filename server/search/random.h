@@ -16,4 +16,11 @@ int random_propose(const struct search_ctx *ctx, json_t **out, struct err *e);
  * where declared), NaN for params whose condition does not hold. */
 void random_fill(const struct space *s, struct rng *r, double *x);
 
+/* Fill x with point `index` of the study's scrambled Halton sequence
+ * (the scrambling depends on seed only), honouring conditions like
+ * random_fill. Searchers use it for start-up trials: it covers the cube
+ * more evenly than independent draws. */
+void random_halton_fill(const struct space *s, uint64_t seed, uint64_t index,
+                        double *x);
+
 #endif

@@ -1,24 +1,30 @@
-/* tpe: tree-structured Parzen estimator. Finished trials are split into a
- * good share ("below") and the rest ("above"); each share gets a kernel
- * density in the unit cube, candidates are drawn from the good density
- * and the one with the largest good/bad density ratio is proposed. The
- * univariate mode models each param alone; the multivariate mode keeps
- * each trial's params together in one product kernel. Conditional params
- * only learn from trials where they were active. Running trials count as
- * bad ones ("constant liar") so that parallel workers spread out.
- * Pruned trials rank after every finished one. It does not handle more
- * than one objective. Entry points: tpe_check, tpe_propose.
+/* tpe: tree-structured Parzen estimator, univariate or multivariate,
+ * with categorical and conditional params and a constant liar for
+ * running trials. One objective only. Entry points: tpe_check,
+ * tpe_propose.
  * SPDX-License-Identifier: MIT */
 #include "search/tpe.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mem.h"
 #include "search/hist.h"
 #include "search/opts.h"
 #include "search/random.h"
 #include "search/rng.h"
+
+/* How it works. Finished trials are split into a good share ("below")
+ * and the rest ("above"); each share gets a kernel density in the unit
+ * cube, candidates are drawn from the good density and the one with the
+ * largest good/bad density ratio wins. The univariate mode models each
+ * param alone; the multivariate mode keeps each trial's params together
+ * in one product kernel. Conditional params learn only from trials where
+ * they were active. Running trials count as bad ones ("constant liar") so
+ * that parallel workers spread out; pruned trials rank after every
+ * finished one. */
 
 static const struct opt_spec TPE_OPTS[] = {
     {"n_startup_trials", OPT_INT, 0, 1e6, NULL},
@@ -28,6 +34,9 @@ static const struct opt_spec TPE_OPTS[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
+/* TODO: TPE serves one objective only (search_check refuses more). Ranking
+ * the trials by non-dominated sort instead of by loss would extend it to
+ * several, as multi-objective TPE does. */
 int tpe_check(const json_t *options, const struct space *s, int n_objectives,
               struct err *e) {
     (void)s;
@@ -72,7 +81,12 @@ static size_t rank_rows(const struct hist *h, int is_liar, struct ranked *out,
 }
 
 /* Size of the good share: a tenth of the ranked trials, at most 25, so
- * the good density stays sharp as the history grows. */
+ * the good density stays sharp as the history grows.
+ * TODO: every trial weighs the same in its share. In the univariate mode
+ * this lets an early lucky categorical choice dominate for long: on the
+ * bench's mixed space the median regret at 100 trials is 0.22 against
+ * Optuna TPE's 0.0007 (the multivariate mode is on par). Down-weighting
+ * old trials in the shares, as Optuna does, is the likely fix. */
 static size_t n_good(size_t n) {
     size_t k = (n + 9) / 10;
     return k < 1 ? 1 : k > 25 ? 25 : k;
@@ -89,6 +103,8 @@ struct model {
     size_t n, d;
     double *mu;    // (n, d)
     double *width; // (n, d)
+    double *lognorm; // (n, d) log normaliser of each truncated Gaussian
+    double *scratch; // (n + 1) log densities being summed
 };
 
 static int cmp_double(const void *a, const void *b) {
@@ -136,6 +152,15 @@ static void model_dim(struct model *m, const struct hist *h,
     }
 }
 
+static double norm_cdf(double z) { return 0.5 * erfc(-z / M_SQRT2); }
+
+/* Log of the density's constant for a Gaussian (mu, w) truncated to
+ * [0, 1]; computed once per kernel since erfc dominates the cost. */
+static double trunc_lognorm(double mu, double w) {
+    double mass = norm_cdf((1 - mu) / w) - norm_cdf(-mu / w);
+    return -log(w) - 0.5 * log(2 * M_PI) - log(fmax(mass, 1e-300));
+}
+
 static void model_init(struct model *m, const struct space *s,
                        const struct hist *h, const size_t *rows, size_t n) {
     m->s = s;
@@ -146,21 +171,19 @@ static void model_init(struct model *m, const struct space *s,
     double *buf = xcalloc(n + 1, sizeof *buf);
     for (size_t j = 0; j < m->d; j++) model_dim(m, h, rows, j, buf);
     free(buf);
+    m->lognorm = xcalloc(n * m->d + 1, sizeof *m->lognorm);
+    for (size_t i = 0; i < n * m->d; i++)
+        m->lognorm[i] = isnan(m->mu[i]) ? NAN : trunc_lognorm(m->mu[i], m->width[i]);
+    m->scratch = xcalloc(n + 2, sizeof *m->scratch);
 }
 
 static void model_cleanup(struct model *m) {
     free(m->mu);
     free(m->width);
+    free(m->lognorm);
+    free(m->scratch);
 }
 
-static double norm_cdf(double z) { return 0.5 * erfc(-z / M_SQRT2); }
-
-/* Log density at u of a Gaussian (mu, w) truncated to [0, 1]. */
-static double trunc_logpdf(double u, double mu, double w) {
-    double z = (u - mu) / w;
-    double mass = norm_cdf((1 - mu) / w) - norm_cdf(-mu / w);
-    return -0.5 * z * z - log(w) - 0.5 * log(2 * M_PI) - log(fmax(mass, 1e-300));
-}
 
 /* Log density of param j at value u (unit value, or choice index) under
  * row k's kernel; k == m->n is the prior. */
@@ -173,8 +196,12 @@ static double kernel_logpdf(const struct model *m, size_t k, size_t j, double u)
         double w = m->width[k * m->d + j];
         return log(u == mu ? 1 - w * (nc - 1) / nc : w / nc);
     }
-    if (isnan(mu)) return trunc_logpdf(u, 0.5, 1.0);
-    return trunc_logpdf(u, mu, m->width[k * m->d + j]);
+    if (isnan(mu)) {
+        double z = u - 0.5; // the prior: centre 0.5, width 1
+        return -0.5 * z * z + trunc_lognorm(0.5, 1.0);
+    }
+    double z = (u - mu) / m->width[k * m->d + j];
+    return -0.5 * z * z + m->lognorm[k * m->d + j];
 }
 
 static double kernel_sample(const struct model *m, size_t k, size_t j,
@@ -195,38 +222,61 @@ static double kernel_sample(const struct model *m, size_t k, size_t j,
     return mu;
 }
 
-static double logsumexp_add(double acc, double x) {
-    if (acc == -INFINITY) return x;
-    double hi = fmax(acc, x);
-    return hi + log(exp(acc - hi) + exp(x - hi));
+/* exp(x) for x in [-36, 0], to a relative error below 1e-7: 2^k times a
+ * degree-8 Taylor polynomial of e^y on [0, ln 2). The density sums below
+ * need no more, and libm's exp was a third of TPE's time at 1,000 trials
+ * (one call per kernel per candidate). */
+static double exp_neg(double x) {
+    double t = x * 1.4426950408889634; // log2(e)
+    double k = floor(t);
+    double y = (t - k) * 0.6931471805599453;
+    double p = 1 + y * (1 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 +
+               y * (1.0 / 720 + y * (1.0 / 5040 + y * (1.0 / 40320))))))));
+    union { double d; uint64_t u; } scale = {.u = (uint64_t)(1023 + (int)k) << 52};
+    return p * scale.d;
 }
 
-/* Log density of x under m, over the params that x has active: one
- * mixture per param (univariate) or one mixture of product kernels. */
-static double model_logpdf(const struct model *m, const double *u, int is_multi) {
-    double total = 0;
-    if (!is_multi) {
-        for (size_t j = 0; j < m->d; j++) {
-            if (isnan(u[j])) continue;
-            double acc = kernel_logpdf(m, m->n, j, u[j]);
-            size_t n_act = 1;
-            for (size_t k = 0; k < m->n; k++) {
-                if (isnan(m->mu[k * m->d + j])) continue;
-                acc = logsumexp_add(acc, kernel_logpdf(m, k, j, u[j]));
-                n_act++;
-            }
-            total += acc - log((double)n_act);
+/* log(sum(exp(v[i]))) without overflow: shift by the largest term. Terms
+ * more than 36 below it add under 2e-16 each, below double precision of
+ * the sum, so they are skipped. */
+static double logsumexp(const double *v, size_t n) {
+    double hi = -INFINITY, sum = 0;
+    for (size_t i = 0; i < n; i++) hi = v[i] > hi ? v[i] : hi; // fmax is a call here
+    if (hi == -INFINITY) return hi;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > hi - 36) sum += exp_neg(v[i] - hi);
+    return hi + log(sum);
+}
+
+/* Log density of param j at u under m's mixture: the rows where j was
+ * active plus the prior, equally weighted. */
+static double dim_logpdf(const struct model *m, size_t j, double u) {
+    size_t n_act = 0;
+    m->scratch[n_act++] = kernel_logpdf(m, m->n, j, u);
+    int is_cat = m->s->params[j].kind == SPACE_CAT;
+    for (size_t k = 0; k < m->n; k++) {
+        size_t at = k * m->d + j;
+        if (isnan(m->mu[at])) continue;
+        if (is_cat) {
+            m->scratch[n_act++] = kernel_logpdf(m, k, j, u);
+            continue;
         }
-        return total;
+        double z = (u - m->mu[at]) / m->width[at]; // kernel_logpdf, inlined
+        m->scratch[n_act++] = -0.5 * z * z + m->lognorm[at];
     }
-    double acc = -INFINITY;
+    return logsumexp(m->scratch, n_act) - log((double)n_act);
+}
+
+/* Log density of x (scored units u) under m's product kernels: one
+ * mixture over rows of the product over the params x has active. */
+static double joint_logpdf(const struct model *m, const double *u) {
     for (size_t k = 0; k <= m->n; k++) {
         double lp = 0;
         for (size_t j = 0; j < m->d; j++)
             if (!isnan(u[j])) lp += kernel_logpdf(m, k, j, u[j]);
-        acc = logsumexp_add(acc, lp);
+        m->scratch[k] = lp;
     }
-    return acc - log((double)m->n + 1);
+    return logsumexp(m->scratch, m->n + 1) - log((double)m->n + 1);
 }
 
 /* ---- proposing ---------------------------------------------------------- */
@@ -237,43 +287,55 @@ static double to_score_unit(const struct space_param *p, double v) {
     return p->kind == SPACE_CAT ? v : space_to_unit(p, v);
 }
 
-/* Draw one candidate from the good model into x (values) and u (scored
- * units), walking params in order so conditions use earlier values. In
- * univariate mode each param picks its own component; in multivariate
- * mode one component serves all params. */
-static void draw(const struct model *good, int is_multi, struct rng *r,
-                 double *x, double *u) {
+/* Value of param j drawn from row k's kernel of the good model. */
+static double draw_value(const struct model *good, size_t k, size_t j,
+                         struct rng *r) {
+    const struct space_param *p = &good->s->params[j];
+    double raw = kernel_sample(good, k, j, r);
+    return p->kind == SPACE_CAT ? raw : space_from_unit(p, raw);
+}
+
+/* Univariate: the densities factor over params, so each param in turn
+ * takes the best of n_cand draws from its own good mixture. Walking in
+ * declaration order lets a parent's choice decide its children. */
+static void propose_univariate(const struct model *good, const struct model *bad,
+                               int n_cand, struct rng *r, double *x) {
     const struct space *s = good->s;
-    size_t comp = rng_below(r, good->n + 1);
     for (size_t j = 0; j < s->n_params; j++) {
-        x[j] = u[j] = NAN;
+        x[j] = NAN;
         if (!space_is_active(s, j, x)) continue;
-        const struct space_param *p = &s->params[j];
-        size_t k = comp;
-        if (!is_multi) { // a component among rows where j was active
-            k = rng_below(r, good->n + 1);
+        double best = -INFINITY;
+        for (int c = 0; c < n_cand; c++) {
+            size_t k = rng_below(r, good->n + 1);
             if (k < good->n && isnan(good->mu[k * good->d + j])) k = good->n;
+            double v = draw_value(good, k, j, r);
+            double u = to_score_unit(&s->params[j], v);
+            double score = dim_logpdf(good, j, u) - dim_logpdf(bad, j, u);
+            if (c == 0 || score > best) best = score, x[j] = v;
         }
-        double raw = kernel_sample(good, k, j, r);
-        x[j] = p->kind == SPACE_CAT ? raw : space_from_unit(p, raw);
-        u[j] = to_score_unit(p, x[j]);
     }
 }
 
-static void propose_from_models(const struct model *good, const struct model *bad,
-                                const struct search_ctx *ctx, struct rng *r,
-                                double *best_x) {
-    size_t d = ctx->space->n_params;
-    int is_multi = opts_bool(ctx->options, "multivariate", 0);
-    int n_cand = (int)opts_num(ctx->options, "n_ei_candidates", 24);
+/* Multivariate: each candidate comes whole from one good component (the
+ * prior included), and candidates compete on the joint density ratio. */
+static void propose_multivariate(const struct model *good, const struct model *bad,
+                                 int n_cand, struct rng *r, double *best_x) {
+    const struct space *s = good->s;
+    size_t d = s->n_params;
     double *x = xcalloc(d + 1, sizeof *x), *u = xcalloc(d + 1, sizeof *u);
     double best = -INFINITY;
     for (int c = 0; c < n_cand; c++) {
-        draw(good, is_multi, r, x, u);
-        double score = model_logpdf(good, u, is_multi) - model_logpdf(bad, u, is_multi);
+        size_t k = rng_below(r, good->n + 1);
+        for (size_t j = 0; j < d; j++) {
+            x[j] = u[j] = NAN;
+            if (!space_is_active(s, j, x)) continue;
+            x[j] = draw_value(good, k, j, r);
+            u[j] = to_score_unit(&s->params[j], x[j]);
+        }
+        double score = joint_logpdf(good, u) - joint_logpdf(bad, u);
         if (c == 0 || score > best) {
             best = score;
-            for (size_t j = 0; j < d; j++) best_x[j] = x[j];
+            memcpy(best_x, x, d * sizeof *x);
         }
     }
     free(x);
@@ -302,7 +364,11 @@ int tpe_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
         struct model good, bad;
         model_init(&good, s, &h, rows, n_below);
         model_init(&bad, s, &h, rows + n_below, n - n_below);
-        propose_from_models(&good, &bad, ctx, &r, x);
+        int n_cand = (int)opts_num(ctx->options, "n_ei_candidates", 24);
+        if (opts_bool(ctx->options, "multivariate", 0))
+            propose_multivariate(&good, &bad, n_cand, &r, x);
+        else
+            propose_univariate(&good, &bad, n_cand, &r, x);
         model_cleanup(&good);
         model_cleanup(&bad);
         free(rows);
