@@ -40,6 +40,7 @@ struct study {
     const json_t *trainer;
     const char *webhook;          /* NULL when none */
     json_t *def;                  /* owned: the normalised definition */
+    int cache_slot;               /* store_study's cache entry + 1, or 0 */
 };
 
 /* Validate a posted definition and fill s (caller storage; release with

@@ -64,5 +64,5 @@ void h_importance_get(struct req *r) {
     free(x);
 out:
     http_reply_result(r, 200, out, &e);
-    codec_study_cleanup(&s);
+    store_study_release(&s);
 }

@@ -81,7 +81,7 @@ void h_study_leaderboard(struct req *r) {
         out = store_trial_leaderboard(&s, limit, &e);
     }
     http_reply_result(r, 200, out, &e);
-    codec_study_cleanup(&s);
+    store_study_release(&s);
 }
 
 /* Server-sent events: one "data:" block per event, a comment line every

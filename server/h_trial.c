@@ -33,7 +33,7 @@ static int call_begin(struct req *r, struct call *c, int has_number, int has_bod
 
 static void call_end(struct req *r, struct call *c, int status, json_t *out) {
     http_reply_result(r, status, out, &c->e);
-    codec_study_cleanup(&c->s);
+    store_study_release(&c->s);
     json_decref(c->body);
 }
 
@@ -112,7 +112,7 @@ void h_trial_curves(struct req *r) {
     }
     if (text) http_reply_text(r, 200, "application/json", text, strlen(text));
     else http_reply_error(r, &c.e);
-    codec_study_cleanup(&c.s);
+    store_study_release(&c.s);
     json_decref(c.body);
     free(text);
 }

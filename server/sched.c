@@ -139,14 +139,14 @@ static int try_study(long long id, const char *worker) {
     char key[24];
     snprintf(key, sizeof key, "%lld", id);
     if (store_study_load(key, &s, &e) != 0) {
-        codec_study_cleanup(&s);
+        store_study_release(&s);
         return 0;
     }
     json_t *got = store_trial_ask(&s, worker, 1, &e);
     json_t *trial = json_array_get(json_object_get(got, "trials"), 0);
     if (trial) run_trial(&s, trial);
     json_decref(got);
-    codec_study_cleanup(&s);
+    store_study_release(&s);
     return trial != NULL;
 }
 

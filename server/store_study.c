@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "store_study.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,18 +133,90 @@ json_t *store_study_resume(long long id, struct err *e) {
                       "study_resumed", e);
 }
 
-int store_study_load(const char *key, struct study *s, struct err *e) {
+/* Parsed definitions by study id. A definition never changes and ids are
+ * never reused, so an entry stays right for as long as it exists; it
+ * saves a query and a parse on every trial call. Entries in use (n_users)
+ * are never evicted. */
+#define STUDY_CACHE 128
+
+static struct {
+    long long id;
+    struct study s;
+    int n_users;
+    unsigned long last_use;
+} cache[STUDY_CACHE];
+static unsigned long cache_clock;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Under cache_lock: a copy of id's entry in *s, or 0 when absent. */
+static int cache_get(long long id, struct study *s) {
+    for (int i = 0; i < STUDY_CACHE; i++) {
+        if (cache[i].id != id) continue;
+        cache[i].n_users++;
+        cache[i].last_use = ++cache_clock;
+        *s = cache[i].s;
+        s->cache_slot = i + 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Under cache_lock: move *s into a free or idle slot, keeping a copy in
+ * *s that borrows from it; nothing happens when every slot is busy. */
+static void cache_put(struct study *s) {
+    int victim = -1;
+    for (int i = 0; i < STUDY_CACHE; i++) {
+        if (cache[i].n_users) continue;
+        if (victim < 0 || cache[i].last_use < cache[victim].last_use) victim = i;
+    }
+    if (victim < 0) return;
+    codec_study_cleanup(&cache[victim].s);
+    cache[victim].id = s->id;
+    cache[victim].s = *s;
+    cache[victim].n_users = 1;
+    cache[victim].last_use = ++cache_clock;
+    s->cache_slot = victim + 1;
+}
+
+static int load_from_db(const char *key, struct study *s, struct err *e) {
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT json_build_array(id, definition) FROM studies WHERE %s",
              key_column(key));
     const char *params[] = {key};
-    memset(s, 0, sizeof *s);
     json_t *row = json_cell(sql, 1, params, e);
     if (!row) return -1;
     int rc = codec_study_load(json_integer_value(json_array_get(row, 0)),
                               json_array_get(row, 1), s, e);
     json_decref(row);
     return rc;
+}
+
+int store_study_load(const char *key, struct study *s, struct err *e) {
+    memset(s, 0, sizeof *s);
+    int is_hit = 0;
+    if (is_digits(key)) {
+        pthread_mutex_lock(&cache_lock);
+        is_hit = cache_get(atoll(key), s);
+        pthread_mutex_unlock(&cache_lock);
+    }
+    if (is_hit) return 0;
+    if (load_from_db(key, s, e) != 0) return -1;
+    pthread_mutex_lock(&cache_lock);
+    cache_put(s);
+    pthread_mutex_unlock(&cache_lock);
+    return 0;
+}
+
+void store_study_release(struct study *s) {
+    if (!s) return;
+    if (!s->cache_slot) {
+        codec_study_cleanup(s);
+        return;
+    }
+    pthread_mutex_lock(&cache_lock);
+    cache[s->cache_slot - 1].n_users--;
+    pthread_mutex_unlock(&cache_lock);
+    memset(s, 0, sizeof *s);
 }
 
 /* Trial numbers are dense, so the finished trials are next_number minus

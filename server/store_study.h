@@ -32,8 +32,10 @@ json_t *store_study_stop(long long id, struct err *e);
 json_t *store_study_resume(long long id, struct err *e);
 
 /* Load and parse the definition of the study with this id or name into s
- * (caller runs codec_study_cleanup). 404 "study_not_found". */
+ * (from a cache when key is an id). The caller gives it back with
+ * store_study_release, on failure too. 404 "study_not_found". */
 int store_study_load(const char *key, struct study *s, struct err *e);
+void store_study_release(struct study *s);
 
 /* Mark studies done whose budget is spent, whose grid is exhausted, or
  * whose timeout passed: one study (study_id > 0) or all (0). Returns how

@@ -207,25 +207,26 @@ static void append_rows(json_t *out, PGresult *r) {
     for (int i = 0; i < PQntuples(r); i++) json_array_append_new(out, cell_json(r, i, 0));
 }
 
-/* The lock comes first, in its own statement: under READ COMMITTED a
- * statement that waited for the lock still counts with the snapshot it
- * took before waiting, so counts in the locking statement could be stale
- * and let two asks overshoot max_trials. */
+/* The study row lock serialises asks. Only columns of the locked row are
+ * read here: PostgreSQL re-reads the row after waiting for the lock, but a
+ * subquery in the same statement would still see the snapshot taken
+ * before the wait. Trial numbers are dense, so next_number counts the
+ * trials. */
 static const char *const SQL_ASK_LOCK =
-    "SELECT 1 FROM studies WHERE id = $1 FOR UPDATE";
+    "SELECT state, next_number, is_exhausted FROM studies WHERE id = $1 FOR UPDATE";
 
-/* Trial numbers are dense, so next_number is the number of trials. */
-static const char *const SQL_ASK_STATE =
-    "SELECT state, next_number, is_exhausted, next_number,"
-    " (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'running'"
-    "   AND lease_deadline > now())"
-    " FROM studies WHERE id = $1";
-
+/* In a new statement, so with a snapshot taken after the lock: renew and
+ * return the worker's own live leases, and count running and queued
+ * trials (the renewed ones included, as the snapshot predates them). */
 static const char *const SQL_ASK_MINE =
-    "UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
-    " WHERE id IN (SELECT id FROM trials WHERE study_id = $1 AND state = 'running'"
-    "   AND worker = $2 AND lease_deadline > now() ORDER BY number LIMIT $4)"
-    " RETURNING trial_json(trials)";
+    "WITH mine AS (UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
+    "   WHERE id IN (SELECT id FROM trials WHERE study_id = $1 AND state = 'running'"
+    "     AND worker = $2 AND lease_deadline > now() ORDER BY number LIMIT $4)"
+    "   RETURNING number, trial_json(trials) AS j)"
+    " SELECT (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'running'"
+    "     AND lease_deadline > now()),"
+    "   (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'queued'),"
+    "   coalesce((SELECT json_agg(j ORDER BY number) FROM mine), '[]'::json)";
 
 static const char *const SQL_ASK_QUEUED =
     "UPDATE trials SET state = 'running', worker = $2, started_at = now(),"
@@ -234,8 +235,10 @@ static const char *const SQL_ASK_QUEUED =
     "   ORDER BY number LIMIT $4 FOR UPDATE SKIP LOCKED)"
     " RETURNING trial_json(trials)";
 
+/* One new trial and the study's next number, in one statement. */
 static const char *const SQL_ASK_INSERT =
-    "INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,"
+    "WITH n AS (UPDATE studies SET next_number = $2::int + 1 WHERE id = $1)"
+    " INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,"
     " started_at, attempts) VALUES ($1, $2, 'running', $3::json, $4,"
     " now() + $5::float8 * interval '1 second', now(), 1)"
     " RETURNING trial_json(trials)";
@@ -309,43 +312,44 @@ static int ask_body(PGconn *c, void *arg, struct err *e) {
     const char *p1[] = {sid};
     PGresult *r = store_exec(c, SQL_ASK_LOCK, 1, p1, e);
     if (!r) return -1;
-    PQclear(r);
-    r = store_exec(c, SQL_ASK_STATE, 1, p1, e);
-    if (!r) return -1;
     if (PQntuples(r) == 0) {
         PQclear(r);
         return err_set(e, 404, "study_not_found", NULL, "no such study");
     }
     snprintf(t->state, sizeof t->state, "%s", PQgetvalue(r, 0, 0));
-    int next = atoi(PQgetvalue(r, 0, 1));
+    int next = atoi(PQgetvalue(r, 0, 1)), n_total = next;
     int is_exhausted = PQgetvalue(r, 0, 2)[0] == 't';
-    long long n_total = atoll(PQgetvalue(r, 0, 3));
-    long long n_running = atoll(PQgetvalue(r, 0, 4));
     PQclear(r);
 
     const char *p[] = {sid, t->worker, lease, count};
-    int got = lease_rows(c, SQL_ASK_MINE, p, t->out, e);
-    if (got < 0) return -1;
+    r = store_exec(c, SQL_ASK_MINE, 4, p, e);
+    if (!r) return -1;
+    long long n_running = atoll(PQgetvalue(r, 0, 0));
+    long long n_queued = atoll(PQgetvalue(r, 0, 1));
+    json_t *mine = cell_json(r, 0, 2);
+    PQclear(r);
+    json_array_extend(t->out, mine);
+    json_decref(mine);
     if (strcmp(t->state, "running") != 0) return 0;
 
-    long long want = t->count - got, room = s->parallel - n_running;
+    long long want = t->count - (long long)json_array_size(t->out);
+    long long room = s->parallel - n_running;
     long long take = want < room ? want : room;
     if (take <= 0) return 0;
-    char take_s[ID_LEN];
-    fmt_id(take_s, take);
-    const char *pq[] = {sid, t->worker, lease, take_s};
-    int queued = lease_rows(c, SQL_ASK_QUEUED, pq, t->out, e);
-    if (queued < 0) return -1;
+    int queued = 0;
+    if (n_queued > 0) {
+        char take_s[ID_LEN];
+        fmt_id(take_s, take);
+        const char *pq[] = {sid, t->worker, lease, take_s};
+        queued = lease_rows(c, SQL_ASK_QUEUED, pq, t->out, e);
+        if (queued < 0) return -1;
+    }
     long long n_new = take - queued;
     if (n_new > s->max_trials - n_total) n_new = s->max_trials - n_total;
     if (n_new <= 0 || is_exhausted) return 0;
     if (ask_new(c, t, (int)n_new, &next, &is_exhausted, e) != 0) return -1;
-
-    char next_s[ID_LEN];
-    fmt_id(next_s, next);
-    const char *pu[] = {sid, next_s, is_exhausted ? "true" : "false"};
-    r = store_exec(c, "UPDATE studies SET next_number = $2, is_exhausted = $3 WHERE id = $1",
-                   3, pu, e);
+    if (!is_exhausted) return 0;
+    r = store_exec(c, "UPDATE studies SET is_exhausted = true WHERE id = $1", 1, p1, e);
     PQclear(r);
     return r ? 0 : -1;
 }
@@ -533,10 +537,45 @@ fail:
     return -1;
 }
 
+/* The common case of a report in one statement, without an explicit
+ * transaction: the trial is running under a live lease and the step is
+ * new. Anything else falls back to report_body, which says what is wrong. */
+static const char *const SQL_REPORT_FAST =
+    "WITH t AS (UPDATE trials SET last_step = $3::int, lease_deadline = greatest("
+    "   lease_deadline, now() + $6::float8 * interval '1 second')"
+    "   WHERE study_id = $1 AND number = $2 AND state = 'running'"
+    "   AND lease_deadline > now() AND coalesce(last_step, -1) < $3::int RETURNING id)"
+    " INSERT INTO intermediate_values (trial_id, step, \"values\", metrics)"
+    " SELECT id, $3::int, $4::float8[], $5::json FROM t RETURNING trial_id";
+
+/* 1 when the fast path recorded the report, 0 when it did not apply. */
+static int report_fast(const struct study *s, int number, const struct trial_report *rep,
+                       struct err *e) {
+    char sid[ID_LEN], num[ID_LEN], step[ID_LEN], lease[32];
+    fmt_id(sid, s->id);
+    fmt_id(num, number);
+    fmt_id(step, rep->step);
+    snprintf(lease, sizeof lease, "%g", s->lease_s);
+    char *vals = pg_array(rep->values, rep->n_values);
+    char *metrics = rep->metrics ? json_dumps(rep->metrics, JSON_COMPACT) : NULL;
+    const char *p[] = {sid, num, step, vals, metrics, lease};
+    PGconn *c = store_acquire();
+    PGresult *r = store_exec(c, SQL_REPORT_FAST, 6, p, e);
+    store_release(c);
+    free(vals);
+    free(metrics);
+    int n = r ? PQntuples(r) : -1;
+    PQclear(r);
+    return n;
+}
+
 json_t *store_trial_report(const struct study *s, int number, const struct trial_report *rep,
                            struct err *e) {
     struct report_tx t = {s, number, rep, 0};
-    if (store_tx(report_body, &t, e) != 0) return NULL;
+    /* Without a pruner nothing else needs the trial locked. */
+    int done = strcmp(s->pruner, "none") == 0 ? report_fast(s, number, rep, e) : 0;
+    if (done < 0) return NULL;
+    if (!done && store_tx(report_body, &t, e) != 0) return NULL;
     json_t *ev = json_pack("{s:i, s:i, s:s}", "number", number, "step", rep->step, "state",
                            t.should_stop ? "pruned" : "running");
     json_t *vals = json_array();
@@ -632,8 +671,41 @@ out:
     return rc;
 }
 
+/* The common cases of heartbeat and complete in one statement each; when
+ * no row matches (not running, lease gone, a repeat) finish_body runs and
+ * says why. */
+static const char *const SQL_COMPLETE_FAST =
+    "UPDATE trials SET state = 'complete', \"values\" = $3::float8[], finished_at = now(),"
+    " lease_deadline = NULL WHERE study_id = $1 AND number = $2 AND state = 'running'"
+    " AND lease_deadline > now() RETURNING trial_json(trials)";
+static const char *const SQL_HEARTBEAT_FAST =
+    "UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
+    " WHERE study_id = $1 AND number = $2 AND state = 'running'"
+    " AND lease_deadline > now() RETURNING trial_json(trials)";
+
+static int finish_fast(struct finish_tx *t, struct err *e) {
+    int n = t->s->n_objectives;
+    if (t->reason || (t->values && !all_finite(t->values, n))) return 0;
+    char sid[ID_LEN], num[ID_LEN], arg[32];
+    fmt_id(sid, t->s->id);
+    fmt_id(num, t->number);
+    snprintf(arg, sizeof arg, "%g", t->s->lease_s);
+    char *vals = t->values ? pg_array(t->values, n) : NULL;
+    const char *p[] = {sid, num, vals ? vals : arg};
+    PGconn *c = store_acquire();
+    PGresult *r = store_exec(c, t->is_heartbeat ? SQL_HEARTBEAT_FAST : SQL_COMPLETE_FAST, 3, p, e);
+    store_release(c);
+    free(vals);
+    if (!r) return -1;
+    t->out = PQntuples(r) ? cell_json(r, 0, 0) : NULL;
+    PQclear(r);
+    return t->out != NULL;
+}
+
 static json_t *finish(struct finish_tx *t, struct err *e) {
-    if (store_tx(finish_body, t, e) != 0) {
+    int done = finish_fast(t, e);
+    if (done < 0) return NULL;
+    if (!done && store_tx(finish_body, t, e) != 0) {
         json_decref(t->out);
         return NULL;
     }

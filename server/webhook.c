@@ -66,7 +66,7 @@ static void consider(const json_t *ev) {
     struct err e;
     struct study s;
     if (store_study_load(key, &s, &e) != 0 || !s.webhook) {
-        codec_study_cleanup(&s);
+        store_study_release(&s);
         return;
     }
     json_t *study = store_study_get(key, &e);
@@ -82,7 +82,7 @@ static void consider(const json_t *ev) {
         json_decref(payload);
     }
     json_decref(study);
-    codec_study_cleanup(&s);
+    store_study_release(&s);
 }
 
 static void *webhook_main(void *arg) {
