@@ -13,6 +13,11 @@
 #include "mem.h"
 #include "store_study.h"
 #include "store_trial.h"
+#include "trialcmd.h"
+
+static const char *train_bin = "hpod-train";
+
+void h_study_init(const char *path) { train_bin = path; }
 
 void h_study_create(struct req *r) {
     struct err e;
@@ -20,7 +25,9 @@ void h_study_create(struct req *r) {
     struct study s = {0};
     json_t *out = NULL;
     json_t *body = http_body_object(r, &e);
-    if (body && codec_study_parse(body, &s, &e) == 0) out = store_study_create(&s, &e);
+    if (body && codec_study_parse(body, &s, &e) == 0 && trialcmd_check(&s, train_bin, &e) == 0) {
+        out = store_study_create(&s, &e);
+    }
     http_reply_result(r, 201, out, &e);
     codec_study_cleanup(&s);
     json_decref(body);

@@ -6,6 +6,10 @@
 
 #include "http.h"
 
+/* Remember the trainer that native studies are checked against (borrowed
+ * for the server's life). */
+void h_study_init(const char *train_bin);
+
 void h_study_create(struct req *r);      /* POST /api/v1/studies */
 void h_study_list(struct req *r);        /* GET /api/v1/studies */
 void h_study_get(struct req *r);         /* GET /api/v1/studies/{id} */

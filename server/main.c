@@ -16,6 +16,7 @@
 #include "err.h"
 #include "events.h"
 #include "h_static.h"
+#include "h_study.h"
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
@@ -179,6 +180,7 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     char train_bin[PATH_MAX + 16], name[256];
     sibling_path(train_bin, sizeof train_bin, "hpod-train");
     worker_name(name, sizeof name);
+    h_study_init(train_bin);
     struct sched_cfg sc = {o->n_workers, o->n_cores, train_bin, name};
     if (sched_start(&sc, e) != 0) {
         http_stop();

@@ -7,11 +7,14 @@
 #include "trialcmd.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mem.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -148,4 +151,105 @@ void trialcmd_cleanup(struct trialcmd *cmd) {
     free_list(cmd->argv);
     free_list(cmd->envp);
     memset(cmd, 0, sizeof *cmd);
+}
+
+/* ---- checking a native study ---------------------------------------------- */
+
+static int check_dataset(const struct study *s, struct err *e) {
+    const char *dataset = json_string_value(json_object_get(s->trainer, "dataset"));
+    const char *dir = strcmp(dataset, "fashion-mnist") ? dataset : TRIALCMD_FASHION_MNIST;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", dir);
+    if (access(path, R_OK) == 0) return 0;
+    if (dir != dataset) {
+        return err_set(e, 422, "bad_value", "trainer.dataset",
+                       "trainer.dataset fashion-mnist is not installed (Debian package "
+                       "dataset-fashion-mnist)");
+    }
+    return err_set(e, 422, "bad_value", "trainer.dataset",
+                   "trainer.dataset must be a folder holding train-images-idx3-ubyte.gz "
+                   "and the other MNIST-format files");
+}
+
+/* Parameters at their low bound or first choice, conditions applied. */
+static json_t *low_point(const struct space *sp) {
+    double *x = xcalloc(sp->n_params + 1, sizeof *x);
+    for (size_t i = 0; i < sp->n_params; i++) {
+        const struct space_param *p = &sp->params[i];
+        x[i] = p->kind == SPACE_CAT ? 0 : space_snap(p, p->low);
+    }
+    space_deactivate(sp, x);
+    json_t *point = space_encode(sp, x);
+    free(x);
+    return point;
+}
+
+/* The trainer's one-line complaint ("unknown flag --c") from its log. */
+static void complaint(const char *log_path, char *out, size_t n) {
+    snprintf(out, n, "it exited with an error");
+    FILE *f = fopen(log_path, "r");
+    if (!f) return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        char *m = strstr(line, "msg=\"");
+        if (!m) continue;
+        m += 5;
+        m[strcspn(m, "\"\n")] = '\0';
+        snprintf(out, n, "%s", m);
+    }
+    fclose(f);
+}
+
+/* The field a complaint is about: the parameter (in the checked point) or
+ * fixed setting whose flag it names, else "trainer". */
+static void field_of(const struct study *s, const json_t *point, const char *msg, char *field,
+                     size_t n) {
+    snprintf(field, n, "trainer");
+    const char *flag = strstr(msg, "--");
+    if (!flag) return;
+    char name[64];
+    size_t len = strcspn(flag + 2, " ,:'\"=");
+    if (len >= sizeof name) return;
+    snprintf(name, sizeof name, "%.*s", (int)len, flag + 2);
+    for (char *c = name; *c; c++) {
+        if (*c == '-') *c = '_';
+    }
+    if (json_object_get(point, name)) snprintf(field, n, "space.%s", name);
+    else if (json_object_get(json_object_get(s->trainer, "fixed"), name)) {
+        snprintf(field, n, "trainer.fixed.%s", name);
+    }
+}
+
+int trialcmd_check(const struct study *s, const char *train_bin, struct err *e) {
+    if (s->trainer_kind != TRAINER_NATIVE) return 0;
+    if (check_dataset(s, e) != 0) return -1;
+    json_t *params = low_point(s->space);
+    struct trialcmd_in in = {s, params, 0, 1, train_bin};
+    struct trialcmd cmd;
+    trialcmd_build(&in, &cmd);
+    /* A few generated images for one epoch exercise every flag quickly. */
+    char **argv = xcalloc(32, sizeof *argv);
+    int k = 0;
+    for (; cmd.argv[k]; k++) argv[k] = cmd.argv[k];
+    char *extra[] = {"--epochs", "1", "--synthetic", "64", NULL};
+    for (int i = 0; extra[i]; i++) argv[k++] = extra[i];
+    char log_path[] = "/tmp/hpod-check-XXXXXX";
+    int fd = mkstemp(log_path);
+    int rc = 0;
+    if (fd >= 0) {
+        close(fd);
+        int status = proc_run(argv, (uid_t)-1, (gid_t)-1, log_path);
+        if (status != 0) {
+            char msg[160], field[96];
+            complaint(log_path, msg, sizeof msg);
+            field_of(s, params, msg, field, sizeof field);
+            rc = err_set(e, 422, "bad_value", field, "%s: the trainer refuses it: %s", field,
+                         msg);
+        }
+        unlink(log_path);
+    }
+    free(argv);
+    trialcmd_cleanup(&cmd);
+    json_decref(params);
+    return rc;
 }

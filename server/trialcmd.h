@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "codec_study.h"
+#include "err.h"
 
 #define TRIALCMD_FASHION_MNIST "/usr/share/datasets/fashion-mnist"
 
@@ -34,5 +35,14 @@ size_t trialcmd_placeholder(const char *p);
 /* Fill cmd (caller storage) for a native or command study. */
 void trialcmd_build(const struct trialcmd_in *in, struct trialcmd *cmd);
 void trialcmd_cleanup(struct trialcmd *cmd);
+
+/* Check a native study before it is stored, so that a study whose trials
+ * could never start is refused instead of failing its whole budget: the
+ * data set must exist, and bin/hpod-train must accept the fixed settings
+ * with every parameter at its low bound or first choice (a one-epoch run
+ * on a few generated images). Errors: 422 "bad_value" on
+ * "trainer.dataset", or on the parameter or setting the trainer names
+ * ("space.x", "trainer.fixed.x", else "trainer"). */
+int trialcmd_check(const struct study *s, const char *train_bin, struct err *e);
 
 #endif
