@@ -71,18 +71,28 @@ static int match(const char *pattern, const char *path, char *buf, size_t n, str
     }
 }
 
+/* The route for r: among the patterns that match the path, those with the
+ * fewest captures win (so /trials/ask is never read as trial "ask"); the
+ * one of them with r's method is called, else 405. */
 void routes_dispatch(struct req *r) {
     static __thread char buf[1024];
-    int is_path_known = 0;
+    int best_captures = HTTP_MAX_CAPTURES + 1;
+    const struct route *hit = NULL;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         if (!match(table[i].pattern, r->path, buf, sizeof buf, r)) continue;
-        is_path_known = 1;
-        if (strcmp(table[i].method, r->method) != 0) continue;
-        table[i].fn(r);
-        return;
+        int is_method = strcmp(table[i].method, r->method) == 0;
+        if (r->n_captures < best_captures) {
+            best_captures = r->n_captures;
+            hit = is_method ? &table[i] : NULL;
+        } else if (r->n_captures == best_captures && is_method) {
+            hit = &table[i];
+        }
     }
     struct err e;
-    if (is_path_known) {
+    if (hit) {
+        match(hit->pattern, r->path, buf, sizeof buf, r);
+        hit->fn(r);
+    } else if (best_captures <= HTTP_MAX_CAPTURES) {
         err_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed on %s", r->method,
                 r->path);
         http_reply_error(r, &e);

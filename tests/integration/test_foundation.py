@@ -60,6 +60,8 @@ def test_unknown_api_route_and_method(server):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = requests.post(server.url + "/healthz", timeout=5)
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    r = server.get("/api/v1/studies/x/trials/ask")
+    assert r.status_code == 405, "ask is not trial number 'ask'"
 
 
 def test_migrations_are_recorded_with_checksums(server):
