@@ -158,6 +158,21 @@ static int open_database(const struct opts *o, struct pgembed *pg, struct err *e
     return 0;
 }
 
+/* The write token: HPOD_TOKEN, or the first line of the file named by
+ * HPOD_TOKEN_FILE (so it need not sit in the environment); "" for none. */
+static int read_token(char *out, size_t n, struct err *e) {
+    const char *env = getenv("HPOD_TOKEN"), *path = getenv("HPOD_TOKEN_FILE");
+    snprintf(out, n, "%s", env ? env : "");
+    if (out[0] || !path || !*path) return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return err_set(e, 500, "token_file", NULL, "cannot read HPOD_TOKEN_FILE %s", path);
+    if (!fgets(out, (int)n, f)) out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0]) return err_set(e, 500, "token_file", NULL, "HPOD_TOKEN_FILE %s is empty", path);
+    return 0;
+}
+
 static int wait_for_signal(void) {
     sigset_t set;
     sigemptyset(&set);
@@ -173,8 +188,9 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     snprintf(web, sizeof web, "%s/web", o->root);
     if (h_static_init(web, e) != 0) return -1;
     if (open_database(o, pg, e) != 0) return -1;
-    struct http_cfg cfg = {.host = o->host, .port = o->port, .token = getenv("HPOD_TOKEN")};
-    if (cfg.token && !*cfg.token) cfg.token = NULL;
+    char token[256];
+    if (read_token(token, sizeof token, e) != 0) return -1;
+    struct http_cfg cfg = {.host = o->host, .port = o->port, .token = token[0] ? token : NULL};
     int port = 0;
     if (http_start(&cfg, &port, e) != 0) return -1;
     char train_bin[PATH_MAX + 16], name[256];

@@ -405,3 +405,12 @@ def test_a_write_without_the_token_is_401_when_one_is_set(make_server):
     lower = s.post(S, study_body("y"), headers={"Authorization": "bearer t0ken"})
     assert lower.status_code == 201, "the scheme name is case-insensitive"
     assert s.get("/api/v1/studies").status_code == 200, "reads need no token"
+
+
+def test_the_token_can_come_from_a_file(make_server, tmp_path):
+    f = tmp_path / "token"
+    f.write_text("fr0m-file\n")
+    s = make_server(env={"HPOD_TOKEN_FILE": str(f)})
+    assert s.post(S, study_body("t")).status_code == 401
+    ok = s.post(S, study_body("t"), headers={"Authorization": "Bearer fr0m-file"})
+    assert ok.status_code == 201
