@@ -1,7 +1,7 @@
 /* cmaes: CMA-ES (active covariance update, IPOP restarts) over the
  * numeric params in the unit cube, rebuilt from the history on each call.
  * Categoricals are not learned; see the TODO in fill_rest.
- * Entry points: cmaes_check, cmaes_propose.
+ * Entry points: cmaes_check, cmaes_suggest.
  * SPDX-License-Identifier: MIT */
 #include "search/cmaes.h"
 
@@ -339,14 +339,8 @@ static void fill_rest(const struct space *s, const struct hist *h, struct rng *r
     }
 }
 
-int cmaes_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
-    (void)e;
+int cmaes_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x) {
     const struct space *s = ctx->space;
-    struct rng r;
-    rng_seed(&r, ctx->seed, (uint64_t)ctx->number);
-    struct hist h;
-    hist_init(&h, ctx);
-    double *x = xcalloc(s->n_params + 1, sizeof *x);
     size_t *idx = xcalloc(s->n_params + 1, sizeof *idx);
     size_t n = numeric_params(s, idx);
     if (n > 0) {
@@ -356,18 +350,15 @@ int cmaes_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
         /* A sixth of the cube: the distribution's 3-sigma range then spans
          * it from the centre, the usual start. */
         cma_init(&c, n, opts_num(ctx->options, "sigma0", 1.0 / 6), lambda);
-        double *u = xcalloc(h.n * n + 1, sizeof *u), *loss = xcalloc(h.n + 1, sizeof *loss);
-        size_t rows = collect(&h, s, idx, n, u, loss);
+        double *u = xcalloc(h->n * n + 1, sizeof *u), *loss = xcalloc(h->n + 1, sizeof *loss);
+        size_t rows = collect(h, s, idx, n, u, loss);
         replay(&c, u, loss, rows, ctx->seed, opts_bool(ctx->options, "restart", 1));
-        sample(&c, &r, s, idx, x);
+        sample(&c, r, s, idx, x);
         free(u);
         free(loss);
         cma_cleanup(&c);
     }
-    fill_rest(s, &h, &r, x);
-    *out = space_encode(s, x);
+    fill_rest(s, h, r, x);
     free(idx);
-    free(x);
-    hist_cleanup(&h);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* gp: Bayesian optimisation with a Gaussian process (Matern 5/2, one
  * length per feature, EI / UCB / PI). One objective only; pruned trials
  * are left out; nothing is kept between calls.
- * Entry points: gp_check, gp_propose.
+ * Entry points: gp_check, gp_suggest.
  * SPDX-License-Identifier: MIT */
 #include "search/gp.h"
 
@@ -518,16 +518,10 @@ static void maximize_acq(struct acq *a, const struct hist *h, struct rng *r,
     free(val);
 }
 
-int gp_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
-    (void)e;
+int gp_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x) {
     const struct space *s = ctx->space;
-    struct rng r;
-    rng_seed(&r, ctx->seed, (uint64_t)ctx->number);
-    struct hist h;
-    hist_init(&h, ctx);
-    double *x = xcalloc(s->n_params + 1, sizeof *x);
     struct gp g = {0};
-    size_t n_done = gp_load(&g, s, &h, opts_str(ctx->options, "output_warp", "auto"));
+    size_t n_done = gp_load(&g, s, h, opts_str(ctx->options, "output_warp", "auto"));
     size_t n_startup = (size_t)opts_num(ctx->options, "n_startup_trials", 10);
     if (n_done < n_startup || n_done < 2) {
         random_halton_fill(s, ctx->seed, (uint64_t)ctx->number + 1, x);
@@ -545,13 +539,10 @@ int gp_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
          * raw minimum is a lucky draw that EI could never beat. */
         double noise = exp(g.log_noise);
         for (size_t i = 0; i < g.n; i++) a.best = fmin(a.best, g.y[i] - noise * g.alpha[i]);
-        maximize_acq(&a, &h, &r, (int)opts_num(ctx->options, "n_candidates", 500), x);
+        maximize_acq(&a, h, r, (int)opts_num(ctx->options, "n_candidates", 500), x);
         free(a.z);
         free(a.work);
     }
     if (g.f) gp_cleanup(&g);
-    *out = space_encode(s, x);
-    free(x);
-    hist_cleanup(&h);
     return 0;
 }

@@ -3,7 +3,7 @@
  * point whose inactive params are not at level 0 is skipped so that each
  * conditional configuration appears once. A proposal is the first point
  * not already in the history; it does not shuffle.
- * Entry points: grid_check, grid_propose.
+ * Entry points: grid_check, grid_suggest.
  * SPDX-License-Identifier: MIT */
 #include "search/grid.h"
 
@@ -142,8 +142,10 @@ static int point_at(const struct space *s, const struct levels *ls, long g,
     return 1;
 }
 
-int grid_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
-    (void)e;
+int grid_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h,
+                 double *x) {
+    (void)r;
+    (void)h;
     const struct space *s = ctx->space;
     size_t total;
     int bad = -1;
@@ -153,7 +155,6 @@ int grid_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
         return 1; // search_check refuses such studies; nothing to offer
     }
     unsigned char *used = xcalloc(total, 1);
-    double *x = xcalloc(s->n_params + 1, sizeof *x);
     for (size_t t = 0; t < ctx->n_trials; t++) {
         space_decode(s, ctx->trials[t].params, x);
         long g = point_index(s, ls, x);
@@ -162,8 +163,6 @@ int grid_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
     int rc = 1;
     for (long g = 0; g < (long)total && rc == 1; g++)
         if (!used[g] && point_at(s, ls, g, x)) rc = 0;
-    if (rc == 0) *out = space_encode(s, x);
-    free(x);
     free(used);
     free_levels(ls, s->n_params);
     return rc;

@@ -1,5 +1,5 @@
 /* nsga2: NSGA-II for one or more objectives, recomputing its elite from
- * the history on each call. Entry points: nsga2_check, nsga2_propose.
+ * the history on each call. Entry points: nsga2_check, nsga2_suggest.
  * SPDX-License-Identifier: MIT */
 #include "search/nsga2.h"
 
@@ -175,27 +175,18 @@ static void breed(const struct space *s, const double *pa, const double *pb,
     }
 }
 
-int nsga2_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
-    (void)e;
+int nsga2_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x) {
     const struct space *s = ctx->space;
-    struct rng r;
-    rng_seed(&r, ctx->seed, (uint64_t)ctx->number);
-    struct hist h;
-    hist_init(&h, ctx);
-    double *x = xcalloc(s->n_params + 1, sizeof *x);
     size_t size = (size_t)opts_num(ctx->options, "population_size", 50);
     size_t gen = (size_t)(ctx->number < 0 ? 0 : ctx->number) / size;
-    struct member *pop = xcalloc(h.n + 1, sizeof *pop);
-    size_t n = gen > 0 ? elite(&h, ctx, size, gen, pop) : 0;
+    struct member *pop = xcalloc(h->n + 1, sizeof *pop);
+    size_t n = gen > 0 ? elite(h, ctx, size, gen, pop) : 0;
     if (n < 2) {
-        random_fill(s, &r, x);
+        random_fill(s, r, x);
     } else {
-        size_t a = tournament(pop, n, &r), b = tournament(pop, n, &r);
-        breed(s, &h.x[a * h.d], &h.x[b * h.d], ctx, &r, x);
+        size_t a = tournament(pop, n, r), b = tournament(pop, n, r);
+        breed(s, &h->x[a * h->d], &h->x[b * h->d], ctx, r, x);
     }
-    *out = space_encode(s, x);
     free(pop);
-    free(x);
-    hist_cleanup(&h);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* random: uniform sampling, optionally along a scrambled Halton sequence
  * indexed by trial number so that a study covers the cube more evenly
  * than independent draws. It ignores the history.
- * Entry points: random_check, random_propose, random_fill.
+ * Entry points: random_check, random_suggest, random_fill.
  * SPDX-License-Identifier: MIT */
 #include "search/random.h"
 
@@ -77,19 +77,12 @@ void random_halton_fill(const struct space *s, uint64_t seed, uint64_t index,
     }
 }
 
-int random_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
-    (void)e;
+int random_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h,
+                   double *x) {
+    (void)h;
     const struct space *s = ctx->space;
-    double *x = xcalloc(s->n_params + 1, sizeof *x);
     int is_halton = strcmp(opts_str(ctx->options, "quasi", "none"), "halton") == 0;
-    if (is_halton) {
-        random_halton_fill(s, ctx->seed, (uint64_t)ctx->number + 1, x);
-    } else {
-        struct rng r;
-        rng_seed(&r, ctx->seed, (uint64_t)ctx->number);
-        random_fill(s, &r, x);
-    }
-    *out = space_encode(s, x);
-    free(x);
+    if (is_halton) random_halton_fill(s, ctx->seed, (uint64_t)ctx->number + 1, x);
+    else random_fill(s, r, x);
     return 0;
 }

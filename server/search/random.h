@@ -1,16 +1,20 @@
 /* random: independent uniform sampling (or a scrambled Halton sequence)
  * over the space. Also the sampler other searchers use for start-up
- * trials. Entry points: random_check, random_propose, random_fill.
+ * trials. Entry points: random_check, random_suggest, random_fill.
  * SPDX-License-Identifier: MIT */
 #ifndef HPOD_RANDOM_H
 #define HPOD_RANDOM_H
 
 #include "search/rng.h"
+#include "search/hist.h"
+#include "search/rng.h"
 #include "search/search.h"
 
 int random_check(const json_t *options, const struct space *s,
                  int n_objectives, struct err *e);
-int random_propose(const struct search_ctx *ctx, json_t **out, struct err *e);
+/* Fill x (one value per space parameter, NaN when inactive) with the
+ * proposal for ctx->number; r and h are set up by search_propose. */
+int random_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x);
 
 /* Fill x[n_params] with a uniform draw (in each param's unit scale, so log
  * where declared), NaN for params whose condition does not hold. */

@@ -1,7 +1,7 @@
 /* tpe: tree-structured Parzen estimator, univariate or multivariate,
  * with categorical and conditional params and a constant liar for
  * running trials. One objective only. Entry points: tpe_check,
- * tpe_propose.
+ * tpe_suggest.
  * SPDX-License-Identifier: MIT */
 #include "search/tpe.h"
 
@@ -342,40 +342,31 @@ static void propose_multivariate(const struct model *good, const struct model *b
     free(u);
 }
 
-int tpe_propose(const struct search_ctx *ctx, json_t **out, struct err *e) {
-    (void)e;
+int tpe_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x) {
     const struct space *s = ctx->space;
-    struct rng r;
-    rng_seed(&r, ctx->seed, (uint64_t)ctx->number);
-    struct hist h;
-    hist_init(&h, ctx);
-    double *x = xcalloc(s->n_params + 1, sizeof *x);
 
-    struct ranked *rk = xcalloc(h.n + 1, sizeof *rk);
+    struct ranked *rk = xcalloc(h->n + 1, sizeof *rk);
     size_t n_done;
-    size_t n = rank_rows(&h, opts_bool(ctx->options, "constant_liar", 1), rk, &n_done);
+    size_t n = rank_rows(h, opts_bool(ctx->options, "constant_liar", 1), rk, &n_done);
     size_t n_startup = (size_t)opts_num(ctx->options, "n_startup_trials", 10);
     if (n_done < n_startup || n_done == 0) {
-        random_fill(s, &r, x);
+        random_fill(s, r, x);
     } else {
         size_t n_below = n_good(n_done);
         size_t *rows = xcalloc(n + 1, sizeof *rows);
         for (size_t i = 0; i < n; i++) rows[i] = rk[i].row;
         struct model good, bad;
-        model_init(&good, s, &h, rows, n_below);
-        model_init(&bad, s, &h, rows + n_below, n - n_below);
+        model_init(&good, s, h, rows, n_below);
+        model_init(&bad, s, h, rows + n_below, n - n_below);
         int n_cand = (int)opts_num(ctx->options, "n_ei_candidates", 24);
         if (opts_bool(ctx->options, "multivariate", 0))
-            propose_multivariate(&good, &bad, n_cand, &r, x);
+            propose_multivariate(&good, &bad, n_cand, r, x);
         else
-            propose_univariate(&good, &bad, n_cand, &r, x);
+            propose_univariate(&good, &bad, n_cand, r, x);
         model_cleanup(&good);
         model_cleanup(&bad);
         free(rows);
     }
-    *out = space_encode(s, x);
     free(rk);
-    free(x);
-    hist_cleanup(&h);
     return 0;
 }
