@@ -21,6 +21,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "pgembed.h"
+#include "proc.h"
 #include "sched.h"
 #include "store.h"
 #include "webhook.h"
@@ -173,16 +174,6 @@ static int read_token(char *out, size_t n, struct err *e) {
     return 0;
 }
 
-static int wait_for_signal(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig = 0;
-    sigwait(&set, &sig);
-    return sig;
-}
-
 static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     char web[PATH_MAX + 8];
     snprintf(web, sizeof web, "%s/web", o->root);
@@ -205,7 +196,7 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     webhook_start();
     log_info("http", "listening", "url=http://%s:%d/ workers=%d", o->host, port,
              o->n_workers);
-    int sig = wait_for_signal();
+    int sig = proc_wait_stop_signal();
     log_info("main", "shutdown", "signal=%d", sig);
     events_close();
     http_stop();
@@ -246,15 +237,6 @@ static int worker_cli(int argc, char **argv) {
     return worker_run(&cfg);
 }
 
-static void block_stop_signals(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
 int main(int argc, char **argv) {
     log_init();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -265,14 +247,14 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "study") == 0) return cli_study_main(argc - 1, argv + 1);
     if (strcmp(cmd, "worker") == 0) {
-        block_stop_signals();
+        proc_block_stop_signals();
         return worker_cli(argc - 1, argv + 1);
     }
     struct opts o;
     if (parse_opts(argc - 1, argv + 1, &o) != 0) return 2;
 
     /* Block the stop signals in every thread; the main thread sigwaits. */
-    block_stop_signals();
+    proc_block_stop_signals();
 
     struct err e;
     err_clear(&e);

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -50,6 +51,27 @@ int proc_run(char *const argv[], uid_t uid, gid_t gid, const char *log_path) {
     while (waitpid(pid, &status, 0) < 0) {
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void stop_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+void proc_block_stop_signals(void) {
+    sigset_t set;
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int proc_wait_stop_signal(void) {
+    sigset_t set;
+    stop_signals(&set);
+    int sig = 0;
+    sigwait(&set, &sig);
+    return sig;
 }
 
 int proc_can_access(const char *path, uid_t uid, gid_t gid) {

@@ -1,6 +1,7 @@
 /* proc: run a helper program to completion, optionally as another user,
  * with its output appended to a log file. Used to drive PostgreSQL's
- * initdb and pg_ctl; trial processes are the scheduler's, not this file's.
+ * initdb and pg_ctl (trial processes are the runner's), and the stop-signal
+ * handling shared by the server and the worker.
  * SPDX-License-Identifier: MIT */
 #ifndef HPOD_PROC_H
 #define HPOD_PROC_H
@@ -16,5 +17,13 @@ int proc_run(char *const argv[], uid_t uid, gid_t gid, const char *log_path);
 /* Return 1 when uid/gid may search (x) every directory up to path,
  * checked in a child that takes the identity; 0 otherwise. */
 int proc_can_access(const char *path, uid_t uid, gid_t gid);
+
+/* Block SIGINT and SIGTERM in the calling thread and every thread it
+ * starts later, and ignore SIGPIPE; call before starting threads. */
+void proc_block_stop_signals(void);
+
+/* Wait for SIGINT or SIGTERM (blocked by proc_block_stop_signals) and
+ * return which arrived. */
+int proc_wait_stop_signal(void);
 
 #endif

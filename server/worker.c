@@ -17,6 +17,7 @@
 #include "client.h"
 #include "log.h"
 #include "mem.h"
+#include "proc.h"
 #include "runner.h"
 #include "trialcmd.h"
 
@@ -221,12 +222,7 @@ int worker_run(const struct worker_cfg *cfg) {
         snprintf(slots[i].name, sizeof slots[i].name, "%s/%d", cfg->name, i);
         pthread_create(&threads[i], NULL, slot_main, &slots[i]);
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = proc_wait_stop_signal();
     log_info("worker", "shutdown", "signal=%d", sig);
     atomic_store(&is_halting, 1);
     for (int i = 0; i < cfg->n_slots; i++) pthread_join(threads[i], NULL);
