@@ -30,6 +30,12 @@ endif
 NN_SRC  := $(filter-out trainer/cli.c,$(wildcard trainer/*.c))
 NN_OBJ  := $(NN_SRC:%.c=$(BUILD)/%.o)
 NN_LIB  := $(BUILD)/libnn.a
+# GCC 12 leaves the trainer's element-wise loops (optimiser, pooling,
+# activations) scalar at -O2; -O3 vectorises them, and -fno-math-errno
+# lets sqrtf vectorise too (only errno differs, never a value). No
+# fast-math, so results do not change. NN_OPT= turns it off (debugging).
+NN_OPT  ?= -O3 -fno-math-errno
+$(NN_OBJ): override CFLAGS += $(NN_OPT)
 
 # The server: a library (every server file but main.c) and bin/hpod.
 SRV_SRC := $(filter-out server/main.c,$(wildcard server/*.c server/*/*.c))

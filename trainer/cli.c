@@ -25,6 +25,7 @@
 #include "nn_data.h"
 #include "nn_err.h"
 #include "nn_log.h"
+#include "nn_par.h"
 #include "nn_train.h"
 
 #define EXIT_BAD_INPUT 2
@@ -659,7 +660,6 @@ int main(int argc, char **argv) {
         return exit_error(&e);
     }
     apply_model_defaults(&c);
-    openblas_set_num_threads(c.threads);
     signal(SIGTERM, on_sigterm);
 
     struct nn_dataset train = {0}, test = {0};
@@ -667,6 +667,10 @@ int main(int argc, char **argv) {
         cleanup(&c);
         return exit_error(&e);
     }
+    /* nn_par's threads split every layer; OpenBLAS threads on top of
+     * them would compete for the same cores, so sgemm stays on one. */
+    openblas_set_num_threads(1);
+    nn_par_start(c.threads);
     struct nn_train_result res;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -693,6 +697,7 @@ int main(int argc, char **argv) {
                         res.best.epoch, res.best.val_acc);
         }
     }
+    nn_par_stop();
     cleanup(&c);
     return status;
 }

@@ -1,8 +1,9 @@
 /* nn_model: layer recipes. mlp: [dense, (bn), act, (dropout)] per hidden
- * width. cnn: [conv, (bn), act, pool] per conv, then the mlp part. resnet:
- * a stem, two stages of `depth` blocks (conv3-bn-relu-conv3-bn + skip,
- * relu) at width and 2*width with a max-pool after each, then a linear
- * classifier. Entry points: nn_model_parse, nn_model_build.
+ * width. cnn: [conv, (bn), act, pool] per conv (pool first for ReLU),
+ * then the mlp part. resnet: a stem, two stages of `depth` blocks
+ * (conv3-bn-relu-conv3-bn + skip, relu) at width and 2*width with a
+ * max-pool after each, then a linear classifier.
+ * Entry points: nn_model_parse, nn_model_build.
  * SPDX-License-Identifier: MIT */
 #include "nn_model.h"
 
@@ -27,6 +28,21 @@ static void add_dense_head(struct nn_net *net, const struct nn_model_cfg *c) {
         if (c->dropout > 0) nn_net_add_dropout(net, c->dropout);
     }
     nn_net_add_dense(net, NN_N_CLASSES);
+}
+
+/* act then 2x2 max-pool. ReLU is non-decreasing and its gradient is 0
+ * wherever it clips, so max-pool first and ReLU after gives bit-identical
+ * outputs and gradients at a quarter of the ReLU work. GELU dips below
+ * zero, and tanhf can round distinct inputs to one output, which would
+ * move pooling ties, so they keep the written order. */
+static void add_act_pool(struct nn_net *net, enum nn_act act) {
+    if (act == NN_ACT_RELU) {
+        nn_net_add_pool(net);
+        nn_net_add_act(net, act);
+        return;
+    }
+    nn_net_add_act(net, act);
+    nn_net_add_pool(net);
 }
 
 static void add_conv_bn_relu(struct nn_net *net, size_t c_out) {
@@ -62,8 +78,7 @@ void nn_model_build(struct nn_net *net, const struct nn_model_cfg *cfg) {
         for (size_t i = 0; i < cfg->n_channels; i++) {
             nn_net_add_conv(net, cfg->channels[i], cfg->kernel);
             if (cfg->is_batch_norm) nn_net_add_bnorm(net);
-            nn_net_add_act(net, cfg->act);
-            nn_net_add_pool(net);
+            add_act_pool(net, cfg->act);
         }
         nn_net_add_flatten(net);
         add_dense_head(net, cfg);

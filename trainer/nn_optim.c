@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nn_mem.h"
+#include "nn_par.h"
 
 int nn_optim_parse(const char *name, enum nn_optim_kind *out) {
     static const char *names[] = {"sgd", "momentum", "nesterov", "adam",
@@ -30,10 +31,19 @@ void nn_optim_init(struct nn_optim *o, size_t n) {
     o->v = nn_xcalloc(n, sizeof *o->v);
 }
 
-static void step_sgd(struct nn_optim *o, float *p, const float *g,
-                     float lr) {
-    float wd = o->weight_decay, mu = o->momentum;
-    for (size_t i = 0; i < o->n; i++) {
+/* One update task: parameters [lo, hi) of a step at learning rate lr. */
+struct step_job {
+    struct nn_optim *o;
+    float *p;
+    const float *g;
+    float lr;
+};
+
+static void step_sgd(const struct step_job *j, size_t lo, size_t hi) {
+    struct nn_optim *o = j->o;
+    float *p = j->p, lr = j->lr, wd = o->weight_decay, mu = o->momentum;
+    const float *g = j->g;
+    for (size_t i = lo; i < hi; i++) {
         float gi = g[i] + wd * p[i];
         if (o->kind != NN_SGD) {
             o->m[i] = mu * o->m[i] + gi;
@@ -43,15 +53,16 @@ static void step_sgd(struct nn_optim *o, float *p, const float *g,
     }
 }
 
-static void step_adam(struct nn_optim *o, float *p, const float *g,
-                      float lr) {
-    float b1 = o->beta1, b2 = o->beta2;
+static void step_adam(const struct step_job *j, size_t lo, size_t hi) {
+    struct nn_optim *o = j->o;
+    float *p = j->p, lr = j->lr, b1 = o->beta1, b2 = o->beta2;
+    const float *g = j->g;
     float c1 = 1.0f - (float)pow(b1, (double)o->t);
     float c2 = 1.0f - (float)pow(b2, (double)o->t);
     float step = lr / c1, inv_sqrt_c2 = 1.0f / sqrtf(c2);
     bool is_decoupled = o->kind == NN_ADAMW;
     float wd = o->weight_decay;
-    for (size_t i = 0; i < o->n; i++) {
+    for (size_t i = lo; i < hi; i++) {
         float gi = g[i];
         if (is_decoupled) {
             p[i] *= 1.0f - lr * wd;
@@ -64,14 +75,24 @@ static void step_adam(struct nn_optim *o, float *p, const float *g,
     }
 }
 
+/* Element-wise, so any split gives the same bits. */
+static void step_part(void *ctx, size_t task, size_t thread) {
+    (void)thread;
+    const struct step_job *j = ctx;
+    size_t lo, hi;
+    nn_par_range(j->o->n, task, nn_par_threads(), 16, &lo, &hi);
+    if (j->o->kind == NN_ADAM || j->o->kind == NN_ADAMW) {
+        step_adam(j, lo, hi);
+    } else {
+        step_sgd(j, lo, hi);
+    }
+}
+
 void nn_optim_step(struct nn_optim *o, float *params, const float *grads,
                    float lr) {
     o->t++;
-    if (o->kind == NN_ADAM || o->kind == NN_ADAMW) {
-        step_adam(o, params, grads, lr);
-    } else {
-        step_sgd(o, params, grads, lr);
-    }
+    struct step_job j = {o, params, grads, lr};
+    nn_par_run(step_part, &j, nn_par_threads());
 }
 
 double nn_optim_clip(float *grads, size_t n, double max_norm) {

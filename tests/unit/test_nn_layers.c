@@ -1,8 +1,9 @@
 /* test_nn_layers: finite-difference checks of every layer's backward pass
  * (dense, conv2d, max-pool, batch norm, ReLU/tanh/GELU, dropout with a
- * fixed mask, softmax cross-entropy). Each check takes L = sum(y * r) for
- * a fixed random r, compares dL/dx (and dL/dw) from backward with central
- * differences, and prints the max relative difference against TOL.
+ * fixed mask, softmax cross-entropy), plus conv on two threads against
+ * one. Each check takes L = sum(y * r) for a fixed random r, compares
+ * dL/dx (and dL/dw) from backward with central differences, and prints
+ * the max relative difference against TOL.
  * SPDX-License-Identifier: MIT */
 #include <check.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 #include "nn_dense.h"
 #include "nn_dropout.h"
 #include "nn_loss.h"
+#include "nn_par.h"
 #include "nn_pool.h"
 #include "nn_rng.h"
 
@@ -101,15 +103,18 @@ static void conv_fwd(void *ctx, const float *x, float *y) {
     nn_conv_forward(ctx, x, y, 2);
 }
 
-START_TEST(test_conv_backward_matches_finite_differences) {
-    struct nn_conv l = {.c_in = 2, .c_out = 3, .k = 3, .pad = 1, .h = 5,
+/* Gradient check of a 2-in, 3-out conv with kernel k and padding pad on
+ * two 5x4 images. */
+static void check_conv(size_t k, size_t pad) {
+    struct nn_conv l = {.c_in = 2, .c_out = 3, .k = k, .pad = pad, .h = 5,
                         .w = 4};
-    size_t batch = 2, n_w = 3 * 2 * 9 + 3;
-    size_t n_x = 2 * batch * 5 * 4, n_y = 3 * batch * 5 * 4;
+    size_t batch = 2, n_w = 3 * 2 * k * k + 3;
+    size_t oh = nn_conv_out_size(&l, 5), ow = nn_conv_out_size(&l, 4);
+    size_t n_x = 2 * batch * 5 * 4, n_y = 3 * batch * oh * ow;
     float *w = rand_array(n_w, 4, 0.3f);
     float *g = calloc(n_w, sizeof *g);
     l.weight = w, l.b = w + n_w - 3, l.dw = g, l.db = g + n_w - 3;
-    l.ws = malloc(nn_conv_workspace_floats(&l) * sizeof(float) * 2);
+    l.ws = malloc(nn_conv_workspace_floats(&l) * sizeof(float));
     float *x = rand_array(n_x, 5, 1.0f), *r = rand_array(n_y, 6, 1.0f);
     float *dx = malloc(n_x * sizeof *dx);
     nn_conv_backward(&l, x, r, dx, batch);
@@ -117,6 +122,54 @@ START_TEST(test_conv_backward_matches_finite_differences) {
     expect_close("conv dx", max_rel_diff(&p, x, n_x, dx));
     expect_close("conv dw+db", max_rel_diff(&p, w, n_w, g));
     free(w), free(g), free(l.ws), free(x), free(r), free(dx);
+}
+
+START_TEST(test_conv_backward_matches_finite_differences) {
+    check_conv(3, 1);
+}
+END_TEST
+
+/* An even kernel makes the output one wider than the input, which takes
+ * im2col's row-by-row path instead of its one-run copy. */
+START_TEST(test_even_kernel_conv_backward_matches_finite_differences) {
+    check_conv(2, 1);
+}
+END_TEST
+
+/* Forward and backward of a conv big enough to need several chunks, on
+ * 1 thread and again on 2: the partial sums are fixed per slot, not per
+ * thread, so the results must be the same bits. */
+static void conv_pass(size_t batch, const float *x, const float *dy,
+                      float *out) {
+    struct nn_conv l = {.c_in = 32, .c_out = 8, .k = 5, .pad = 2, .h = 14,
+                        .w = 14};
+    size_t n_w = 8 * 32 * 25 + 8, n_y = 8 * batch * 196;
+    float *w = rand_array(n_w, 9, 0.05f);
+    l.weight = w, l.b = w + n_w - 8;
+    l.dw = out + n_y + 32 * batch * 196, l.db = l.dw + n_w - 8;
+    l.ws = malloc(nn_conv_workspace_floats(&l) * sizeof(float));
+    nn_conv_forward(&l, x, out, batch);
+    nn_conv_backward(&l, x, dy, out + n_y, batch);
+    free(w), free(l.ws);
+}
+
+START_TEST(test_conv_on_two_threads_matches_one_bit_for_bit) {
+    size_t batch = 5, n_x = 32 * batch * 196;
+    size_t n_out = 8 * batch * 196 + n_x + 8 * 32 * 25 + 8;
+    float *x = rand_array(n_x, 10, 1.0f);
+    float *dy = rand_array(8 * batch * 196, 11, 1.0f);
+    float *one = malloc(n_out * sizeof *one);
+    float *two = malloc(n_out * sizeof *two);
+    conv_pass(batch, x, dy, one);
+    nn_par_start(2);
+    conv_pass(batch, x, dy, two);
+    nn_par_stop();
+    size_t n_diff = 0;
+    for (size_t i = 0; i < n_out; i++) n_diff += one[i] != two[i];
+    printf("%-28s %zu of %zu values differ\n", "conv 2 threads", n_diff,
+           n_out);
+    ck_assert_uint_eq(n_diff, 0);
+    free(x), free(dy), free(one), free(two);
 }
 END_TEST
 
@@ -261,6 +314,9 @@ int main(void) {
     TCase *tc = tcase_create("gradients");
     tcase_add_test(tc, test_dense_backward_matches_finite_differences);
     tcase_add_test(tc, test_conv_backward_matches_finite_differences);
+    tcase_add_test(tc,
+                   test_even_kernel_conv_backward_matches_finite_differences);
+    tcase_add_test(tc, test_conv_on_two_threads_matches_one_bit_for_bit);
     tcase_add_test(tc, test_pool_backward_matches_finite_differences);
     tcase_add_test(tc, test_bnorm_backward_matches_finite_differences);
     tcase_add_test(tc, test_activations_backward_match_finite_differences);
