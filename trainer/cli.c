@@ -181,6 +181,14 @@ static int parse_list(const char *flag, const char *v, size_t *out,
         if (parse_int(flag, tok, 1, 65536, &x, e) < 0) return -1;
         out[n++] = (size_t)x;
     }
+    /* strtok_r skips empty fields, so count them from the commas: "" and
+     * "256,,128" are mistakes, not shorter lists. */
+    size_t n_commas = 0;
+    for (const char *p = v; *p; p++) n_commas += *p == ',';
+    if (n == 0 || n != n_commas + 1) {
+        return nn_err_set(e, NN_ERR_INPUT, "--%s must be a comma-separated list of "
+                          "positive integers, got '%s'", flag, v);
+    }
     *n_out = n;
     return 0;
 }
@@ -607,13 +615,20 @@ static void print_final(const struct cli *c, const struct nn_train_result *r,
     }
     const struct nn_epoch_report *b = &r->best;
     printf("{\"final\":true,\"diverged\":%s,\"interrupted\":%s,"
-           "\"stopped_early\":%s,\"epochs_run\":%d,\"best_epoch\":%d,"
-           "\"train_loss\":%.6f,\"train_accuracy\":%.6f,\"val_loss\":%.6f,"
-           "\"val_accuracy\":%.6f,",
+           "\"stopped_early\":%s,\"epochs_run\":%d,",
            r->is_diverged ? "true" : "false",
            r->is_interrupted ? "true" : "false",
-           r->is_stopped_early ? "true" : "false", r->epochs_run, b->epoch,
-           b->train_loss, b->train_acc, b->val_loss, b->val_acc);
+           r->is_stopped_early ? "true" : "false", r->epochs_run);
+    if (b->epoch > 0) {
+        printf("\"best_epoch\":%d,\"train_loss\":%.6f,\"train_accuracy\":%.6f,"
+               "\"val_loss\":%.6f,\"val_accuracy\":%.6f,",
+               b->epoch, b->train_loss, b->train_acc, b->val_loss, b->val_acc);
+    } else {
+        /* No epoch finished (it diverged in the first): there is no best
+         * epoch, and zeros would read as real metrics. */
+        printf("\"best_epoch\":null,\"train_loss\":null,\"train_accuracy\":null,"
+               "\"val_loss\":null,\"val_accuracy\":null,");
+    }
     if (r->has_test) {
         printf("\"test_loss\":%.6f,\"test_accuracy\":%.6f,", r->test_loss,
                r->test_acc);
@@ -686,7 +701,12 @@ int main(int argc, char **argv) {
         double dt = (double)(t1.tv_sec - t0.tv_sec) +
                     (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         print_final(&c, &res, dt);
-        if (res.is_diverged) {
+        if (ferror(stdout) || fflush(stdout) != 0) {
+            /* The protocol is the trainer's only output: losing it is a
+             * failure even when training went well. */
+            nn_log_error("write_failed", "msg=\"cannot write to stdout\"");
+            status = 1;
+        } else if (res.is_diverged) {
             nn_log_error("diverged", "epoch=%d", res.epochs_run + 1);
             status = EXIT_DIVERGED;
         } else if (res.is_interrupted) {

@@ -99,6 +99,8 @@ BAD_INPUT = [
     (["--optimizer", "rmsprop"], "--optimizer"),
     (["--params", "{not json"], "--params"),
     (["--data", "/nonexistent"], "/nonexistent"),
+    (["--hidden", ""], "--hidden"),
+    (["--hidden", "256,,128"], "--hidden"),
 ]
 
 
@@ -134,6 +136,15 @@ def test_huge_lr_diverges_with_status_3():
     assert p.returncode == 3, p.stderr
     final = lines(p)[-1]
     assert final["final"] is True and final["diverged"] is True
+    if final["epochs_run"] == 0:
+        assert final["val_accuracy"] is None, "no epoch ended: no metrics"
+
+
+def test_a_lost_stdout_is_exit_1():
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([TRAIN, "--synthetic", "200", "--epochs", "1"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 1 and "write_failed" in p.stderr
 
 
 @pytest.mark.parametrize("model", ["cnn", "resnet"])
