@@ -72,7 +72,7 @@ watcher=$!
 wait "$watcher"
 watcher=
 echo
-bin/hpod study leaderboard "$NAME" --limit 10
+bin/hpod study leaderboard "$NAME" --limit 25
 
 best=$(curl -fs "$URL/api/v1/studies/$NAME")
 params=$(echo "$best" | /usr/bin/python3 -c '
