@@ -28,8 +28,10 @@ static double branin(const json_t *p, double *f) {
 
 static double hartmann6(const json_t *p, double *f) {
     static const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
-    static const double a[4][6] = {{10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14},
-                                   {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14}};
+    static const double a[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
+                                   {0.05, 10, 17, 0.1, 8, 14},
+                                   {3, 3.5, 1.7, 10, 17, 8},
+                                   {17, 8, 0.05, 10, 0.1, 14}};
     static const double q[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
                                    {2329, 4135, 8307, 3736, 1004, 9991},
                                    {2348, 1451, 3522, 2883, 3047, 6650},
@@ -75,7 +77,8 @@ static double mixed(const json_t *p, double *f) {
     static const double offset[4] = {0.6, 0, 0.3, 1.0};
     const char *c = json_string_value(json_object_get(p, "opt"));
     double off = 0;
-    for (int k = 0; k < 4; k++) if (strcmp(c, names[k]) == 0) off = offset[k];
+    for (int k = 0; k < 4; k++)
+        if (strcmp(c, names[k]) == 0) off = offset[k];
     double lr = num(p, "lr"), n = num(p, "n");
     return f[0] = pow(log10(lr) + 2.5, 2) + pow((n - 7) / 4, 2) + off;
 }
@@ -98,23 +101,26 @@ struct problem {
     double (*eval)(const json_t *params, double *f);
 };
 
-#define X5(lo, hi) \
-    "{\"x0\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "}," \
-    " \"x1\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "}," \
-    " \"x2\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "}," \
-    " \"x3\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "}," \
+#define X5(lo, hi)                                                                                 \
+    "{\"x0\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "},"                           \
+    " \"x1\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "},"                           \
+    " \"x2\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "},"                           \
+    " \"x3\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "},"                           \
     " \"x4\": {\"type\": \"float\", \"low\": " lo ", \"high\": " hi "}"
 
 static const struct problem PROBLEMS[] = {
-    {"branin", "{\"x1\": {\"type\": \"float\", \"low\": -5, \"high\": 10},"
-               " \"x2\": {\"type\": \"float\", \"low\": 0, \"high\": 15}}", 100, 1, branin},
-    {"hartmann6", X5("0", "1") ", \"x5\": {\"type\": \"float\", \"low\": 0, \"high\": 1}}",
-     200, 1, hartmann6},
+    {"branin",
+     "{\"x1\": {\"type\": \"float\", \"low\": -5, \"high\": 10},"
+     " \"x2\": {\"type\": \"float\", \"low\": 0, \"high\": 15}}",
+     100, 1, branin},
+    {"hartmann6", X5("0", "1") ", \"x5\": {\"type\": \"float\", \"low\": 0, \"high\": 1}}", 200, 1,
+     hartmann6},
     {"rosenbrock5", X5("-5", "10") "}", 200, 1, rosenbrock},
     {"ackley5", X5("-32.768", "32.768") "}", 200, 1, ackley},
-    {"mixed", "{\"lr\": {\"type\": \"float\", \"low\": 1e-5, \"high\": 1, \"log\": true},"
-              " \"n\": {\"type\": \"int\", \"low\": 1, \"high\": 20},"
-              " \"opt\": {\"type\": \"categorical\", \"choices\": [\"a\", \"b\", \"c\", \"d\"]}}",
+    {"mixed",
+     "{\"lr\": {\"type\": \"float\", \"low\": 1e-5, \"high\": 1, \"log\": true},"
+     " \"n\": {\"type\": \"int\", \"low\": 1, \"high\": 20},"
+     " \"opt\": {\"type\": \"categorical\", \"choices\": [\"a\", \"b\", \"c\", \"d\"]}}",
      100, 1, mixed},
     {"zdt1", X5("0", "1") "}", 200, 2, zdt1},
 };
@@ -164,8 +170,8 @@ static double now_ms(void) {
 
 /* One sequential run; fills best[3] (value or hypervolume at 25/50/100%)
  * and ms[n_trials] (time of each proposal). */
-static void run(const struct problem *pb, const struct entry *en, int seed,
-                double *best, double *ms) {
+static void run(const struct problem *pb, const struct entry *en, int seed, double *best,
+                double *ms) {
     json_t *sj = json_loads(pb->space, 0, NULL);
     json_t *opts = json_loads(en->options, 0, NULL);
     struct space *s = NULL;
@@ -214,9 +220,12 @@ int main(int argc, char **argv) {
     int n_seeds = 20;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0) n_seeds = 5;
-        else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc) n_seeds = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        if (strcmp(argv[i], "--quick") == 0)
+            n_seeds = 5;
+        else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc)
+            n_seeds = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
     }
     printf("# hpod searchers: %d seeds, sequential ask/tell, one process\n", n_seeds);
     for (size_t p = 0; p < sizeof PROBLEMS / sizeof PROBLEMS[0]; p++) {
@@ -230,8 +239,8 @@ int main(int argc, char **argv) {
                 double best[3], *ms = calloc((size_t)pb->n_trials, sizeof *ms), total = 0;
                 run(pb, en, seed, best, ms);
                 for (int i = 0; i < pb->n_trials; i++) total += ms[i];
-                printf("run hpod %s %s %d %.10g %.10g %.10g %.4f\n", pb->name, en->label,
-                       seed, best[0], best[1], best[2], total / pb->n_trials);
+                printf("run hpod %s %s %d %.10g %.10g %.10g %.4f\n", pb->name, en->label, seed,
+                       best[0], best[1], best[2], total / pb->n_trials);
                 fflush(stdout);
                 free(ms);
             }

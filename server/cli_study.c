@@ -53,20 +53,26 @@ static void print_study_line(const json_t *s) {
     long long done = json_integer_value(json_object_get(counts, "complete")) +
                      json_integer_value(json_object_get(counts, "pruned")) +
                      json_integer_value(json_object_get(counts, "failed"));
-    printf("%-6lld %-24s %-8s %-7s %5lld/%-5lld ", (long long)json_integer_value(json_object_get(s, "id")),
-           json_string_value(json_object_get(s, "name")), json_string_value(json_object_get(s, "state")),
+    printf("%-6lld %-24s %-8s %-7s %5lld/%-5lld ",
+           (long long)json_integer_value(json_object_get(s, "id")),
+           json_string_value(json_object_get(s, "name")),
+           json_string_value(json_object_get(s, "state")),
            json_string_value(json_object_get(json_object_get(def, "searcher"), "name")), done,
-           (long long)json_integer_value(json_object_get(json_object_get(def, "budget"), "max_trials")));
+           (long long)json_integer_value(
+               json_object_get(json_object_get(def, "budget"), "max_trials")));
     const json_t *best = json_object_get(s, "best");
-    if (json_is_object(best)) print_value_list(json_object_get(best, "values"));
-    else printf("-");
+    if (json_is_object(best))
+        print_value_list(json_object_get(best, "values"));
+    else
+        printf("-");
     printf("\n");
 }
 
 static int cmd_list(struct client *c) {
     json_t *out;
     if (call(c, "GET", "/api/v1/studies", NULL, &out)) return 1;
-    printf("%-6s %-24s %-8s %-7s %11s  %s\n", "ID", "NAME", "STATE", "SEARCH", "DONE/BUDGET", "BEST");
+    printf("%-6s %-24s %-8s %-7s %11s  %s\n", "ID", "NAME", "STATE", "SEARCH", "DONE/BUDGET",
+           "BEST");
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(out, "studies"), i, s) print_study_line(s);
@@ -118,7 +124,8 @@ static int cmd_leaderboard(struct client *c, const char *name, int limit) {
     json_array_foreach(json_object_get(out, "trials"), i, t) {
         printf("%-4zu %-6lld ", i + 1, (long long)json_integer_value(json_object_get(t, "number")));
         print_value_list(json_object_get(t, "values"));
-        char *params = json_dumps(json_object_get(t, "params"), JSON_COMPACT | JSON_REAL_PRECISION(6));
+        char *params =
+            json_dumps(json_object_get(t, "params"), JSON_COMPACT | JSON_REAL_PRECISION(6));
         printf("  %s\n", params);
         free(params);
     }
@@ -148,8 +155,10 @@ static int cmd_watch(struct client *c, const char *name) {
         printf("%s[%s] %lld/%lld  complete %lld  pruned %lld  failed %lld  running %lld  best ",
                is_tty ? "\r" : "", bar, done, budget, n[0], n[1], n[2], n[3]);
         const json_t *best = json_object_get(s, "best");
-        if (json_is_object(best)) print_value_list(json_object_get(best, "values"));
-        else printf("-");
+        if (json_is_object(best))
+            print_value_list(json_object_get(best, "values"));
+        else
+            printf("-");
         printf(is_tty ? "   " : "\n");
         fflush(stdout);
         int is_done = !strcmp(json_string_value(json_object_get(s, "state")), "done");
@@ -167,8 +176,8 @@ static int cmd_action(struct client *c, const char *action, const char *name) {
              strcmp(action, "delete") ? action : "");
     json_t *out;
     if (call(c, strcmp(action, "delete") ? "POST" : "DELETE", path, NULL, &out)) return 1;
-    printf("%s: %s\n", name, strcmp(action, "delete") ? json_string_value(json_object_get(out, "state"))
-                                                     : "deleted");
+    printf("%s: %s\n", name,
+           strcmp(action, "delete") ? json_string_value(json_object_get(out, "state")) : "deleted");
     json_decref(out);
     return 0;
 }
@@ -211,20 +220,27 @@ int cli_study_main(int argc, char **argv) {
     /* A study is named by its id or name, both made of these characters;
      * anything else would be read as a different path. */
     if (needs_arg && strcmp(verb, "create") != 0 &&
-        (!*arg || strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                              "0123456789._-") != strlen(arg) || !strcmp(arg, ".") ||
-         !strcmp(arg, ".."))) {
+        (!*arg ||
+         strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789._-") != strlen(arg) ||
+         !strcmp(arg, ".") || !strcmp(arg, ".."))) {
         fprintf(stderr, "hpod: '%s' is not a study id or name\n", arg);
         return 2;
     }
     struct client *c = client_open(server);
     int rc;
-    if (!strcmp(verb, "list")) rc = cmd_list(c);
-    else if (!strcmp(verb, "create")) rc = cmd_create(c, arg);
-    else if (!strcmp(verb, "show")) rc = cmd_show(c, arg);
-    else if (!strcmp(verb, "leaderboard")) rc = cmd_leaderboard(c, arg, limit);
-    else if (!strcmp(verb, "watch")) rc = cmd_watch(c, arg);
-    else if (!strcmp(verb, "stop") || !strcmp(verb, "resume") || !strcmp(verb, "delete")) rc = cmd_action(c, verb, arg);
+    if (!strcmp(verb, "list"))
+        rc = cmd_list(c);
+    else if (!strcmp(verb, "create"))
+        rc = cmd_create(c, arg);
+    else if (!strcmp(verb, "show"))
+        rc = cmd_show(c, arg);
+    else if (!strcmp(verb, "leaderboard"))
+        rc = cmd_leaderboard(c, arg, limit);
+    else if (!strcmp(verb, "watch"))
+        rc = cmd_watch(c, arg);
+    else if (!strcmp(verb, "stop") || !strcmp(verb, "resume") || !strcmp(verb, "delete"))
+        rc = cmd_action(c, verb, arg);
     else {
         usage(stderr);
         rc = 2;

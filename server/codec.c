@@ -8,13 +8,14 @@
 #include <string.h>
 
 const char *codec_path(char *buf, size_t n, const char *path, const char *key) {
-    if (path && *path) snprintf(buf, n, "%s.%s", path, key);
-    else snprintf(buf, n, "%s", key);
+    if (path && *path)
+        snprintf(buf, n, "%s.%s", path, key);
+    else
+        snprintf(buf, n, "%s", key);
     return buf;
 }
 
-int codec_keys(const json_t *obj, const char *path, const char *const *allowed,
-               struct err *e) {
+int codec_keys(const json_t *obj, const char *path, const char *const *allowed, struct err *e) {
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
@@ -33,9 +34,8 @@ static int absent(const char *f, int is_required, struct err *e) {
     return err_set(e, 422, "missing_field", f, "%s is required", f);
 }
 
-int codec_int(const json_t *obj, const char *path, const char *key, long long min,
-              long long max, long long dflt, int is_required, long long *out,
-              struct err *e) {
+int codec_int(const json_t *obj, const char *path, const char *key, long long min, long long max,
+              long long dflt, int is_required, long long *out, struct err *e) {
     char f[96];
     codec_path(f, sizeof f, path, key);
     const json_t *v = json_object_get(obj, key);
@@ -55,8 +55,8 @@ int codec_int(const json_t *obj, const char *path, const char *key, long long mi
     return 0;
 }
 
-int codec_num(const json_t *obj, const char *path, const char *key, double min,
-              double max, double dflt, int is_required, double *out, struct err *e) {
+int codec_num(const json_t *obj, const char *path, const char *key, double min, double max,
+              double dflt, int is_required, double *out, struct err *e) {
     char f[96];
     codec_path(f, sizeof f, path, key);
     const json_t *v = json_object_get(obj, key);

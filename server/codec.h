@@ -13,19 +13,17 @@
 
 /* Refuse any key of obj not in allowed (NULL-terminated): 422
  * unknown_field at "<path>.<key>". path may be "" for the top level. */
-int codec_keys(const json_t *obj, const char *path, const char *const *allowed,
-               struct err *e);
+int codec_keys(const json_t *obj, const char *path, const char *const *allowed, struct err *e);
 
 /* Read obj[key] as an integer in [min, max]. When absent: *out = dflt if
  * is_required is 0, else 422 missing_field. 422 bad_type for a non-integer,
  * bad_range outside the bounds. */
-int codec_int(const json_t *obj, const char *path, const char *key, long long min,
-              long long max, long long dflt, int is_required, long long *out,
-              struct err *e);
+int codec_int(const json_t *obj, const char *path, const char *key, long long min, long long max,
+              long long dflt, int is_required, long long *out, struct err *e);
 
 /* Like codec_int for a finite number in [min, max]; null counts as absent. */
-int codec_num(const json_t *obj, const char *path, const char *key, double min,
-              double max, double dflt, int is_required, double *out, struct err *e);
+int codec_num(const json_t *obj, const char *path, const char *key, double min, double max,
+              double dflt, int is_required, double *out, struct err *e);
 
 /* Read obj[key] as a string (borrowed) of 1..max_len bytes; *out = dflt
  * when absent and not required. */

@@ -15,9 +15,9 @@
 #include "prune/prune.h"
 #include "search/search.h"
 
-static const char *const TOP_KEYS[] = {"name", "objectives", "space", "searcher",
-                                       "pruner", "budget", "trainer", "on_lost",
-                                       "max_retries", "webhook", "description", NULL};
+static const char *const TOP_KEYS[] = {"name",        "objectives", "space",       "searcher",
+                                       "pruner",      "budget",     "trainer",     "on_lost",
+                                       "max_retries", "webhook",    "description", NULL};
 
 /* 1 when s is one of `first` then any of letters, digits, '.', '_', '-'.
  * (A character test, not a regex: studies are parsed on every trial call.) */
@@ -57,7 +57,8 @@ static int parse_objective(struct study *s, json_t *o, int i, struct err *e) {
     char f[96];
     if (!is_name(name, "_") || isdigit((unsigned char)name[0])) {
         codec_path(f, sizeof f, path, "name");
-        return err_set(e, 422, "bad_value", f, "%s must be a metric name (letters, digits, _ . -)", f);
+        return err_set(e, 422, "bad_value", f, "%s must be a metric name (letters, digits, _ . -)",
+                       f);
     }
     if (strcmp(goal, "minimize") != 0 && strcmp(goal, "maximize") != 0) {
         codec_path(f, sizeof f, path, "goal");
@@ -82,8 +83,8 @@ static int parse_objectives(struct study *s, struct err *e) {
     }
     size_t n = json_array_size(arr);
     if (n < 1 || n > STUDY_MAX_OBJECTIVES) {
-        return err_set(e, 422, "bad_range", "objectives",
-                       "objectives must list 1 to %d objectives", STUDY_MAX_OBJECTIVES);
+        return err_set(e, 422, "bad_range", "objectives", "objectives must list 1 to %d objectives",
+                       STUDY_MAX_OBJECTIVES);
     }
     s->n_objectives = (int)n;
     for (size_t i = 0; i < n; i++) {
@@ -139,8 +140,10 @@ static int parse_space(struct study *s, struct err *e) {
 
 /* Set obj[key] = dflt when absent (steals dflt) and return obj[key]. */
 static json_t *with_default(json_t *obj, const char *key, json_t *dflt) {
-    if (!json_object_get(obj, key)) json_object_set_new(obj, key, dflt);
-    else json_decref(dflt);
+    if (!json_object_get(obj, key))
+        json_object_set_new(obj, key, dflt);
+    else
+        json_decref(dflt);
     return json_object_get(obj, key);
 }
 
@@ -163,7 +166,8 @@ static int parse_searcher(struct study *s, struct err *e) {
     s->seed = (uint64_t)seed;
     json_t *opts = with_default(o, "options", json_object());
     if (!json_is_object(opts)) {
-        return err_set(e, 422, "bad_type", "searcher.options", "searcher.options must be an object");
+        return err_set(e, 422, "bad_type", "searcher.options",
+                       "searcher.options must be an object");
     }
     s->searcher_options = opts;
     return search_check(s->searcher, opts, s->space, s->n_objectives, e);
@@ -192,8 +196,8 @@ static void put_num(json_t *o, const char *key, double v, int is_int) {
 }
 
 static int parse_budget(struct study *s, struct err *e) {
-    static const char *const keys[] = {"max_trials", "parallel", "timeout_s",
-                                       "trial_timeout_s", "lease_s", NULL};
+    static const char *const keys[] = {"max_trials",      "parallel", "timeout_s",
+                                       "trial_timeout_s", "lease_s",  NULL};
     json_t *o = section(s, "budget", json_object(), e);
     if (!o || codec_keys(o, "budget", keys, e) != 0) return -1;
     if (codec_int(o, "budget", "max_trials", 1, 1000000, 20, 0, &s->max_trials, e) != 0 ||
@@ -226,7 +230,8 @@ static int check_placeholders(const struct study *s, const char *arg, const char
         if (!is_builtin && space_find(s->space, name) < 0) {
             return err_set(e, 422, "bad_value", f,
                            "%s uses {%s}, which is neither a parameter nor one of "
-                           "{trial} {study} {threads} {params}", f, name);
+                           "{trial} {study} {threads} {params}",
+                           f, name);
         }
     }
     return 0;
@@ -252,13 +257,16 @@ static int parse_command(struct study *s, json_t *t, struct err *e) {
     json_t *env = with_default(t, "env", json_object());
     const char *k;
     json_t *v;
-    if (!json_is_object(env)) return err_set(e, 422, "bad_type", "trainer.env", "trainer.env must be an object");
+    if (!json_is_object(env))
+        return err_set(e, 422, "bad_type", "trainer.env", "trainer.env must be an object");
     json_object_foreach(env, k, v) {
         char f[96];
         codec_path(f, sizeof f, "trainer.env", k);
         if (!*k || strchr(k, '=')) {
-            return err_set(e, 422, "bad_value", f, "%s: a variable name must be non-empty "
-                           "and hold no '='", f);
+            return err_set(e, 422, "bad_value", f,
+                           "%s: a variable name must be non-empty "
+                           "and hold no '='",
+                           f);
         }
         if (!json_is_string(v)) return err_set(e, 422, "bad_type", f, "%s must be a string", f);
     }
@@ -325,7 +333,8 @@ static int parse_recovery(struct study *s, struct err *e) {
     json_object_set_new(s->def, "max_retries", json_integer(retries));
     if (codec_str(s->def, "", "webhook", 2000, NULL, 0, &s->webhook, e) != 0) return -1;
     if (s->webhook && strncmp(s->webhook, "http://", 7) && strncmp(s->webhook, "https://", 8)) {
-        return err_set(e, 422, "bad_value", "webhook", "webhook must be an http:// or https:// URL");
+        return err_set(e, 422, "bad_value", "webhook",
+                       "webhook must be an http:// or https:// URL");
     }
     return 0;
 }

@@ -18,29 +18,29 @@ enum on_lost { ON_LOST_RETRY, ON_LOST_FAIL };
 
 /* A parsed definition. Strings and json pointers borrow from def. */
 struct study {
-    long long id;                 /* 0 until stored */
+    long long id; /* 0 until stored */
     const char *name;
     int n_objectives;
     const char *objective[STUDY_MAX_OBJECTIVES];
     int maximize[STUDY_MAX_OBJECTIVES];
-    struct space *space;          /* owned */
+    struct space *space; /* owned */
     const char *searcher;
     uint64_t seed;
     const json_t *searcher_options;
-    const char *pruner;           /* "none" when the study has none */
+    const char *pruner; /* "none" when the study has none */
     const json_t *pruner_options;
     long long max_trials;
     long long parallel;
-    double timeout_s;             /* 0: no limit */
-    double trial_timeout_s;       /* 0: no limit */
+    double timeout_s;       /* 0: no limit */
+    double trial_timeout_s; /* 0: no limit */
     double lease_s;
     enum on_lost on_lost;
     int max_retries;
     enum trainer_kind trainer_kind;
     const json_t *trainer;
-    const char *webhook;          /* NULL when none */
-    json_t *def;                  /* owned: the normalised definition */
-    int cache_slot;               /* store_study's cache entry + 1, or 0 */
+    const char *webhook; /* NULL when none */
+    json_t *def;         /* owned: the normalised definition */
+    int cache_slot;      /* store_study's cache entry + 1, or 0 */
 };
 
 /* Validate a posted definition and fill s (caller storage; release with

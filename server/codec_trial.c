@@ -32,8 +32,7 @@ static int one_value(const json_t *v, const char *f, double *out, struct err *e)
     return err_set(e, 422, "bad_type", f, "%s must be a number", f);
 }
 
-int codec_trial_values(const json_t *body, const struct study *s, double *out,
-                       struct err *e) {
+int codec_trial_values(const json_t *body, const struct study *s, double *out, struct err *e) {
     const json_t *values = json_object_get(body, "values");
     const json_t *value = json_object_get(body, "value");
     const json_t *metrics = json_object_get(body, "metrics");
@@ -119,8 +118,7 @@ int codec_trial_report(const json_t *body, const struct study *s, struct trial_r
     return codec_trial_values(body, s, rep->values, e);
 }
 
-int codec_trial_complete(const json_t *body, const struct study *s, double *values,
-                         struct err *e) {
+int codec_trial_complete(const json_t *body, const struct study *s, double *values, struct err *e) {
     static const char *const keys[] = {"values", "value", "metrics", NULL};
     if (codec_keys(body, "", keys, e) != 0) return -1;
     return codec_trial_values(body, s, values, e);
@@ -145,15 +143,15 @@ int codec_trial_number(const char *s, int *number, struct err *e) {
     return 0;
 }
 
-int codec_trial_query_int(const char *v, const char *name, int min, int max, int dflt,
-                          int *out, struct err *e) {
+int codec_trial_query_int(const char *v, const char *name, int min, int max, int dflt, int *out,
+                          struct err *e) {
     *out = dflt;
     if (!v) return 0;
     char *end = NULL;
     long x = strtol(v, &end, 10);
     if (!*v || *end || x < min || x > max) {
-        return err_set(e, 400, "bad_query", name, "%s must be an integer from %d to %d", name,
-                       min, max);
+        return err_set(e, 400, "bad_query", name, "%s must be an integer from %d to %d", name, min,
+                       max);
     }
     *out = (int)x;
     return 0;

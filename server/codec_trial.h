@@ -14,8 +14,7 @@
 /* Objective values from {"values": [...]}, {"value": x} or, failing both,
  * {"metrics": {...}} keyed by objective names. null, "nan", "inf" and
  * "-inf" stand for non-finite values (JSON has no NaN). */
-int codec_trial_values(const json_t *body, const struct study *s, double *out,
-                       struct err *e);
+int codec_trial_values(const json_t *body, const struct study *s, double *out, struct err *e);
 
 /* {"params": {...}, "values"?: [...]}: *params borrowed from body;
  * *has_values says whether values were given (a warm-start trial). */
@@ -30,8 +29,7 @@ int codec_trial_report(const json_t *body, const struct study *s, struct trial_r
                        struct err *e);
 
 /* {"values"|"value"|"metrics": ...} for complete. */
-int codec_trial_complete(const json_t *body, const struct study *s, double *values,
-                         struct err *e);
+int codec_trial_complete(const json_t *body, const struct study *s, double *values, struct err *e);
 
 /* {"reason": "...", "stderr_tail"?: "..."}; strings borrowed. */
 int codec_trial_fail(const json_t *body, const char **reason, const char **stderr_tail,
@@ -41,7 +39,7 @@ int codec_trial_fail(const json_t *body, const char **reason, const char **stder
 int codec_trial_number(const char *s, int *number, struct err *e);
 
 /* Parse a query-string integer in [min, max]; 400 "bad_query". */
-int codec_trial_query_int(const char *v, const char *name, int min, int max, int dflt,
-                          int *out, struct err *e);
+int codec_trial_query_int(const char *v, const char *name, int min, int max, int dflt, int *out,
+                          struct err *e);
 
 #endif

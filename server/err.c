@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int err_set(struct err *e, int http, const char *code, const char *field,
-            const char *fmt, ...) {
+int err_set(struct err *e, int http, const char *code, const char *field, const char *fmt, ...) {
     if (!e) return -1;
     e->http = http;
     e->code = code;

@@ -15,8 +15,8 @@ struct err {
 /* Fill e (which may be NULL) and return -1, so that a caller can write
  * `return err_set(e, 422, "bad_range", "space.lr.low", "...", ...);`.
  * field may be NULL or "". msg is a printf format. */
-int err_set(struct err *e, int http, const char *code, const char *field,
-            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int err_set(struct err *e, int http, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Reset e to "no error". */
 void err_clear(struct err *e);

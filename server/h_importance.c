@@ -33,8 +33,8 @@ static json_t *importance_json(const struct study *s, int objective, const doubl
     qsort(rk, d, sizeof *rk, cmp_ranked);
     json_t *list = json_array();
     for (size_t i = 0; i < d; i++) {
-        json_array_append_new(list, json_pack("{s:s, s:f}", "param", rk[i].param, "importance",
-                                              rk[i].share));
+        json_array_append_new(
+            list, json_pack("{s:s, s:f}", "param", rk[i].param, "importance", rk[i].share));
     }
     free(rk);
     return json_pack("{s:o, s:s, s:s, s:I}", "importance", list, "method", IMPORTANCE_METHOD,

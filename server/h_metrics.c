@@ -13,11 +13,11 @@
 
 static size_t trial_counts(char *buf, size_t n) {
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c, "SELECT state, count(*) FROM trials GROUP BY state", 0, NULL,
-                             NULL);
+    PGresult *r = store_exec(c, "SELECT state, count(*) FROM trials GROUP BY state", 0, NULL, NULL);
     store_release(c);
-    size_t len = (size_t)snprintf(buf, n, "# HELP hpod_trials Trials by state.\n"
-                                          "# TYPE hpod_trials gauge\n");
+    size_t len = (size_t)snprintf(buf, n,
+                                  "# HELP hpod_trials Trials by state.\n"
+                                  "# TYPE hpod_trials gauge\n");
     for (int i = 0; r && i < PQntuples(r) && len < n; i++) {
         len += (size_t)snprintf(buf + len, n - len, "hpod_trials{state=\"%s\"} %s\n",
                                 PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));

@@ -17,7 +17,9 @@
 
 static const char *train_bin = "hpod-train";
 
-void h_study_init(const char *path) { train_bin = path; }
+void h_study_init(const char *path) {
+    train_bin = path;
+}
 
 void h_study_create(struct req *r) {
     struct err e;
@@ -73,9 +75,13 @@ static void change_state(struct req *r, json_t *(*fn)(long long, struct err *)) 
     http_reply_result(r, 200, out, &e);
 }
 
-void h_study_stop(struct req *r) { change_state(r, store_study_stop); }
+void h_study_stop(struct req *r) {
+    change_state(r, store_study_stop);
+}
 
-void h_study_resume(struct req *r) { change_state(r, store_study_resume); }
+void h_study_resume(struct req *r) {
+    change_state(r, store_study_resume);
+}
 
 void h_study_leaderboard(struct req *r) {
     struct err e;

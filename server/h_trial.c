@@ -61,16 +61,22 @@ static int parse_list_query(struct req *r, const struct study *s, struct trial_q
     for (const char *p = q->state; p && *p;) {
         size_t len = strcspn(p, ",");
         int ok = 0;
-        for (size_t i = 0; i < 5; i++) ok |= strlen(states[i]) == len && !strncmp(p, states[i], len);
+        for (size_t i = 0; i < 5; i++)
+            ok |= strlen(states[i]) == len && !strncmp(p, states[i], len);
         if (!ok) return err_set(e, 400, "bad_query", "state", "state must list trial states");
         p += len + (p[len] == ',');
     }
     const char *sort = http_query(r, "sort");
-    if (!sort || !strcmp(sort, "number")) q->sort = 0;
-    else if (!strcmp(sort, "-number")) q->is_descending = 1;
-    else if (!strcmp(sort, "best")) q->sort = 1;
-    else if (!strcmp(sort, "worst")) q->sort = 2;
-    else return err_set(e, 400, "bad_query", "sort", "sort must be number, -number, best or worst");
+    if (!sort || !strcmp(sort, "number"))
+        q->sort = 0;
+    else if (!strcmp(sort, "-number"))
+        q->is_descending = 1;
+    else if (!strcmp(sort, "best"))
+        q->sort = 1;
+    else if (!strcmp(sort, "worst"))
+        q->sort = 2;
+    else
+        return err_set(e, 400, "bad_query", "sort", "sort must be number, -number, best or worst");
     const char *obj = http_query(r, "objective");
     q->objective = obj ? codec_study_objective(s, obj) : 0;
     if (q->objective < 0) {
@@ -79,8 +85,7 @@ static int parse_list_query(struct req *r, const struct study *s, struct trial_q
     if (codec_trial_query_int(http_query(r, "limit"), "limit", 1, 10000, 100, &q->limit, e)) {
         return -1;
     }
-    return codec_trial_query_int(http_query(r, "offset"), "offset", 0, 100000000, 0,
-                                 &q->offset, e);
+    return codec_trial_query_int(http_query(r, "offset"), "offset", 0, 100000000, 0, &q->offset, e);
 }
 
 void h_trial_list(struct req *r) {
@@ -107,11 +112,15 @@ void h_trial_curves(struct req *r) {
     if (call_begin(r, &c, 0, 0) == 0) {
         const char *obj = http_query(r, "objective");
         int k = obj ? codec_study_objective(&c.s, obj) : 0;
-        if (k < 0) err_set(&c.e, 400, "bad_query", "objective", "objective must name an objective");
-        else text = store_trial_curves(&c.s, k, &c.e);
+        if (k < 0)
+            err_set(&c.e, 400, "bad_query", "objective", "objective must name an objective");
+        else
+            text = store_trial_curves(&c.s, k, &c.e);
     }
-    if (text) http_reply_text(r, 200, "application/json", text, strlen(text));
-    else http_reply_error(r, &c.e);
+    if (text)
+        http_reply_text(r, 200, "application/json", text, strlen(text));
+    else
+        http_reply_error(r, &c.e);
     store_study_release(&c.s);
     json_decref(c.body);
     free(text);

@@ -37,8 +37,8 @@ static void queue(struct req *r, int status, struct MHD_Response *resp) {
     MHD_destroy_response(resp);
 }
 
-void http_reply_text(struct req *r, int status, const char *content_type,
-                     const char *text, size_t len) {
+void http_reply_text(struct req *r, int status, const char *content_type, const char *text,
+                     size_t len) {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, "Content-Type", content_type);
@@ -60,8 +60,7 @@ void http_reply_error(struct req *r, const struct err *e) {
     int status = e && e->http ? e->http : 500;
     const char *code = e && e->code ? e->code : "internal";
     const char *msg = e && e->msg[0] ? e->msg : "the server failed";
-    json_t *body = json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", msg,
-                             "field",
+    json_t *body = json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", msg, "field",
                              e && e->field[0] ? json_string(e->field) : json_null());
     if (status >= 500) {
         log_warn("http", "server_error", "req=%s code=%s", r->id, code);
@@ -70,15 +69,17 @@ void http_reply_error(struct req *r, const struct err *e) {
 }
 
 void http_reply_result(struct req *r, int status, json_t *json, const struct err *e) {
-    if (json) http_reply_json(r, status, json);
-    else http_reply_error(r, e);
+    if (json)
+        http_reply_json(r, status, json);
+    else
+        http_reply_error(r, e);
 }
 
 /* The dashboard's policy: only its own origin, no framing. The page also
  * carries it in a meta tag; only the header can forbid framing. */
-#define HTTP_CSP                                                                 \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
-    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "   \
+#define HTTP_CSP                                                                                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "                   \
     "frame-ancestors 'none'"
 
 void http_reply_fd(struct req *r, int fd, size_t size, const char *content_type) {
@@ -88,8 +89,8 @@ void http_reply_fd(struct req *r, int fd, size_t size, const char *content_type)
     queue(r, 200, resp);
 }
 
-void http_reply_stream(struct req *r, const char *content_type, http_stream_fn fn,
-                       void *cls, void (*free_fn)(void *)) {
+void http_reply_stream(struct req *r, const char *content_type, http_stream_fn fn, void *cls,
+                       void (*free_fn)(void *)) {
     struct MHD_Response *resp = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, 64 * 1024, (MHD_ContentReaderCallback)fn, cls, free_fn);
     MHD_add_response_header(resp, "Content-Type", content_type);
@@ -106,8 +107,7 @@ json_t *http_body_object(const struct req *r, struct err *e) {
      * a ';'. */
     size_t ct_len = ct ? strcspn(ct, "; \t") : 0;
     if (ct && (ct_len != 16 || strncasecmp(ct, "application/json", 16) != 0)) {
-        err_set(e, 415, "unsupported_media_type", NULL,
-                "Content-Type must be application/json");
+        err_set(e, 415, "unsupported_media_type", NULL, "Content-Type must be application/json");
         return NULL;
     }
     /* No body at all reads as {}: every field then gets its default or a
@@ -116,8 +116,8 @@ json_t *http_body_object(const struct req *r, struct err *e) {
     json_error_t je;
     json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j) {
-        err_set(e, 400, "malformed_json", NULL, "body is not valid JSON: %s (line %d)",
-                je.text, je.line);
+        err_set(e, 400, "malformed_json", NULL, "body is not valid JSON: %s (line %d)", je.text,
+                je.line);
         return NULL;
     }
     if (!json_is_object(j)) {
@@ -161,8 +161,8 @@ static void dispatch(struct req *r) {
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls) {
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
     (void)cls;
     (void)version;
     struct req *r = *con_cls;
@@ -201,8 +201,8 @@ static void on_complete(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     struct req *r = *con_cls;
     if (!r) return;
-    log_info("http", "request", "req=%s method=%s path=%s status=%d dur_ms=%.1f", r->id,
-             r->method, r->path, r->status, now_ms() - r->t_start_ms);
+    log_info("http", "request", "req=%s method=%s path=%s status=%d dur_ms=%.1f", r->id, r->method,
+             r->path, r->status, now_ms() - r->t_start_ms);
     free(r->body);
     free(r);
     *con_cls = NULL;
@@ -214,17 +214,18 @@ int http_start(const struct http_cfg *cfg, int *port_out, struct err *e) {
         return err_set(e, 500, "listen_failed", "host", "bad listen address %s", cfg->host);
     }
     write_token = cfg->token;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ERROR_LOG;
-    daemon_handle = MHD_start_daemon(
-        flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_NOTIFY_COMPLETED, &on_complete, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR,
+                                     &addr, MHD_OPTION_NOTIFY_COMPLETED, &on_complete, NULL,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
     if (!daemon_handle) {
         return err_set(e, 500, "listen_failed", "port", "cannot listen on %s:%d", cfg->host,
                        cfg->port);
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
     *port_out = info ? info->port : cfg->port;
     return 0;
 }

@@ -23,20 +23,20 @@ struct req {
     struct MHD_Connection *conn;
     const char *method;
     const char *path;
-    char *body;               /* NUL-terminated copy of the body, or NULL */
+    char *body; /* NUL-terminated copy of the body, or NULL */
     size_t body_len;
     int is_too_large;
-    char id[20];              /* request id, hex */
+    char id[20];                             /* request id, hex */
     const char *captures[HTTP_MAX_CAPTURES]; /* {id}-style path segments */
     int n_captures;
-    int status;               /* set by the reply */
+    int status; /* set by the reply */
     double t_start_ms;
 };
 
 struct http_cfg {
-    const char *host;         /* address to bind, e.g. "127.0.0.1" */
-    int port;                 /* 0 picks a free port */
-    const char *token;        /* bearer token guarding writes, or NULL */
+    const char *host;  /* address to bind, e.g. "127.0.0.1" */
+    int port;          /* 0 picks a free port */
+    const char *token; /* bearer token guarding writes, or NULL */
 };
 
 /* Start serving. Returns 0 and the bound port in *port_out. Errors: 500
@@ -50,16 +50,16 @@ void http_reply_error(struct req *r, const struct err *e);
 /* The usual end of a handler: json (taken) with status when not NULL,
  * else the error in e. */
 void http_reply_result(struct req *r, int status, json_t *json, const struct err *e);
-void http_reply_text(struct req *r, int status, const char *content_type,
-                     const char *text, size_t len);
+void http_reply_text(struct req *r, int status, const char *content_type, const char *text,
+                     size_t len);
 /* Reply with the file open on fd (taken: closed by the library). */
 void http_reply_fd(struct req *r, int fd, size_t size, const char *content_type);
 /* Reply with a stream produced by fn(cls, pos, buf, max) until it returns
  * a negative value; free_fn(cls) runs when the client goes away. Used for
  * server-sent events. */
 typedef ssize_t (*http_stream_fn)(void *cls, uint64_t pos, char *buf, size_t max);
-void http_reply_stream(struct req *r, const char *content_type, http_stream_fn fn,
-                       void *cls, void (*free_fn)(void *));
+void http_reply_stream(struct req *r, const char *content_type, http_stream_fn fn, void *cls,
+                       void (*free_fn)(void *));
 
 /* A query-string argument, or NULL. Borrowed for the request's life. */
 const char *http_query(const struct req *r, const char *key);

@@ -38,7 +38,7 @@ struct pair {
 /* Everything growing one tree needs; the scratch arrays are reused. */
 struct grower {
     size_t d;
-    const double *u;    // n x d parameter values in [0, 1]
+    const double *u; // n x d parameter values in [0, 1]
     const double *y;
     size_t *idx;        // the tree's sample, partitioned in place
     struct pair *pairs; // scratch: one per sample
@@ -56,7 +56,9 @@ static uint64_t rng_next(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
-static size_t rng_below(uint64_t *state, size_t n) { return (size_t)(rng_next(state) % n); }
+static size_t rng_below(uint64_t *state, size_t n) {
+    return (size_t)(rng_next(state) % n);
+}
 
 static int cmp_pair(const void *a, const void *b) {
     double x = ((const struct pair *)a)->u, y = ((const struct pair *)b)->u;
@@ -112,8 +114,7 @@ static double best_cut(struct grower *g, size_t begin, size_t end, size_t f, dou
 
 /* Choose the cut of a node among a random subset of the features, as a
  * random forest does, so that the trees differ beyond their samples. */
-static int choose_split(struct grower *g, size_t begin, size_t end, size_t *f_out,
-                        double *t_out) {
+static int choose_split(struct grower *g, size_t begin, size_t end, size_t *f_out, double *t_out) {
     size_t d = g->d, n_try = d > 2 ? (2 * d + 2) / 3 : d;
     for (size_t k = 0; k < d; k++) g->feats[k] = k;
     double best = 0, sum = 0, sum_sq = 0;

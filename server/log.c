@@ -22,10 +22,11 @@ void log_init(void) {
     }
 }
 
-void log_set_level(enum log_level level) { min_level = level; }
+void log_set_level(enum log_level level) {
+    min_level = level;
+}
 
-void log_write(enum log_level level, const char *comp, const char *event,
-               const char *fmt, ...) {
+void log_write(enum log_level level, const char *comp, const char *event, const char *fmt, ...) {
     if (level < min_level) return;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -41,8 +42,7 @@ void log_write(enum log_level level, const char *comp, const char *event,
     va_end(ap);
 
     pthread_mutex_lock(&log_lock);
-    fprintf(stderr, "ts=%s.%03ldZ level=%s comp=%s event=%s%s%s\n", ts,
-            now.tv_nsec / 1000000, level_names[level], comp, event,
-            rest[0] ? " " : "", rest);
+    fprintf(stderr, "ts=%s.%03ldZ level=%s comp=%s event=%s%s%s\n", ts, now.tv_nsec / 1000000,
+            level_names[level], comp, event, rest[0] ? " " : "", rest);
     pthread_mutex_unlock(&log_lock);
 }

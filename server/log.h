@@ -14,8 +14,8 @@ void log_set_level(enum log_level level);
 
 /* Write one line. comp and event are fixed snake_case names; fmt formats
  * the rest of the line ("study=%lld trial=%d"), or is "" for nothing. */
-void log_write(enum log_level level, const char *comp, const char *event,
-               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_write(enum log_level level, const char *comp, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #define log_debug(comp, event, ...) log_write(LOG_DEBUG, comp, event, __VA_ARGS__)
 #define log_info(comp, event, ...) log_write(LOG_INFO, comp, event, __VA_ARGS__)

@@ -39,13 +39,12 @@ struct opts {
 };
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: hpod serve [--host ADDR] [--port N] [--workers N] [--cores N] [--root DIR]\n"
-            "       hpod migrate [--root DIR]\n"
-            "       hpod worker --server URL [--slots N] [--cores N] [--name NAME]\n"
-            "       hpod study create|list|show|leaderboard|watch|stop|resume|delete ...\n"
-            "\n"
-            "With HPOD_DATABASE_URL unset, hpod runs its own PostgreSQL under ./var/pg.\n");
+    fprintf(f, "usage: hpod serve [--host ADDR] [--port N] [--workers N] [--cores N] [--root DIR]\n"
+               "       hpod migrate [--root DIR]\n"
+               "       hpod worker --server URL [--slots N] [--cores N] [--name NAME]\n"
+               "       hpod study create|list|show|leaderboard|watch|stop|resume|delete ...\n"
+               "\n"
+               "With HPOD_DATABASE_URL unset, hpod runs its own PostgreSQL under ./var/pg.\n");
 }
 
 /* The install root is the folder above bin/, unless --root or HPOD_ROOT. */
@@ -94,10 +93,13 @@ static void worker_name(char *out, size_t n) {
 
 static int parse_opts(int argc, char **argv, struct opts *o) {
     static const struct option longs[] = {
-        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
-        {"workers", required_argument, NULL, 'w'}, {"cores", required_argument, NULL, 'c'},
+        {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},
+        {"workers", required_argument, NULL, 'w'},
+        {"cores", required_argument, NULL, 'c'},
         {"root", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     o->host = "127.0.0.1";
     o->port = DEFAULT_PORT;
@@ -194,8 +196,7 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
         return -1;
     }
     webhook_start();
-    log_info("http", "listening", "url=http://%s:%d/ workers=%d", o->host, port,
-             o->n_workers);
+    log_info("http", "listening", "url=http://%s:%d/ workers=%d", o->host, port, o->n_workers);
     int sig = proc_wait_stop_signal();
     log_info("main", "shutdown", "signal=%d", sig);
     events_close();
@@ -208,19 +209,26 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
 /* hpod worker: flags, then worker_run until a stop signal. */
 static int worker_cli(int argc, char **argv) {
     static const struct option longs[] = {
-        {"server", required_argument, NULL, 's'}, {"slots", required_argument, NULL, 'n'},
-        {"cores", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'N'},
+        {"server", required_argument, NULL, 's'},
+        {"slots", required_argument, NULL, 'n'},
+        {"cores", required_argument, NULL, 'c'},
+        {"name", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     int n_cpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
     struct worker_cfg cfg = {getenv("HPOD_SERVER"), n_cpu, n_cpu, NULL, NULL};
     char name[256], train_bin[PATH_MAX + 16];
     for (int c; (c = getopt_long(argc, argv, "s:n:c:N:", longs, NULL)) != -1;) {
-        if (c == 's') cfg.server = optarg;
-        else if (c == 'n') cfg.n_slots = atoi(optarg);
-        else if (c == 'c') cfg.n_cores = atoi(optarg);
-        else if (c == 'N') cfg.name = optarg;
-        else return 2;
+        if (c == 's')
+            cfg.server = optarg;
+        else if (c == 'n')
+            cfg.n_slots = atoi(optarg);
+        else if (c == 'c')
+            cfg.n_cores = atoi(optarg);
+        else if (c == 'N')
+            cfg.name = optarg;
+        else
+            return 2;
     }
     if (!cfg.server || cfg.n_slots < 1 || cfg.n_slots > 256 || cfg.n_cores < 1) {
         fprintf(stderr, "hpod worker: needs --server URL, --slots 1-256 and --cores >= 1\n");

@@ -20,7 +20,9 @@ static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 static atomic_long buckets[N_BOUNDS + 1];
 static atomic_long sum_us;
 
-void metrics_add(enum metric m, long n) { atomic_fetch_add(&counters[m], n); }
+void metrics_add(enum metric m, long n) {
+    atomic_fetch_add(&counters[m], n);
+}
 
 void metrics_observe_ask(double seconds) {
     size_t i = 0;

@@ -30,8 +30,7 @@ static int by_version(const void *a, const void *b) {
 
 static int is_migration_name(const char *n) {
     size_t len = strlen(n);
-    return len > 9 && n[0] >= '0' && n[0] <= '9' && n[4] == '_' &&
-           strcmp(n + len - 4, ".sql") == 0;
+    return len > 9 && n[0] >= '0' && n[0] <= '9' && n[4] == '_' && strcmp(n + len - 4, ".sql") == 0;
 }
 
 /* Fill *out with a new array of the migration files of dir, sorted by
@@ -70,12 +69,11 @@ static char *read_text(const char *path) {
     return buf;
 }
 
-static const char *const SQL_TABLE =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " checksum text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char *const SQL_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                     " version integer PRIMARY KEY,"
+                                     " name text NOT NULL,"
+                                     " checksum text NOT NULL,"
+                                     " applied_at timestamptz NOT NULL DEFAULT now())";
 
 static const char *const SQL_CHECK =
     "SELECT checksum = encode(sha256(convert_to($2, 'UTF8')), 'hex')"
@@ -102,7 +100,8 @@ static int apply_one(PGconn *c, const char *dir, const struct mig *m, struct err
                  ? 0
                  : err_set(e, 500, "migration_changed", NULL,
                            "migration %s was changed after it was applied; restore it "
-                           "and add a new migration instead", m->name);
+                           "and add a new migration instead",
+                           m->name);
         PQclear(r);
         goto out;
     }
@@ -164,8 +163,8 @@ out:
 
 int migrate_is_current(void) {
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations",
-                             0, NULL, NULL);
+    PGresult *r =
+        store_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, NULL);
     int ok = r && PQntuples(r) == 1 && atoi(PQgetvalue(r, 0, 0)) == known_latest;
     PQclear(r);
     store_release(c);

@@ -46,7 +46,8 @@ static int pick_identity(struct pgembed *pg, struct err *e) {
     if (!pw) {
         return err_set(e, 500, "db_embed", NULL,
                        "running as root needs an unprivileged user '%s' to own "
-                       "the embedded PostgreSQL (set HPOD_PG_USER)", name);
+                       "the embedded PostgreSQL (set HPOD_PG_USER)",
+                       name);
     }
     pg->uid = pw->pw_uid;
     pg->gid = pw->pw_gid;
@@ -105,8 +106,8 @@ static int init_cluster(struct pgembed *pg, struct err *e) {
     if (access(version, F_OK) == 0) return 0;
     char exe[600];
     snprintf(exe, sizeof exe, "%s/initdb", pg_bin());
-    char *argv[] = {exe, "-D", pg->data_dir, "-U", "hpod", "--auth=trust",
-                    "-E", "UTF8", "--locale=C", "--no-instructions", NULL};
+    char *argv[] = {exe,    "-D",         pg->data_dir,        "-U", "hpod", "--auth=trust", "-E",
+                    "UTF8", "--locale=C", "--no-instructions", NULL};
     log_info("db", "initdb", "data=%s", pg->data_dir);
     if (run_pg(pg, argv) != 0) {
         return err_set(e, 500, "db_embed", NULL, "initdb failed; see %s", pg->log_path);
@@ -133,11 +134,10 @@ static int start_cluster(struct pgembed *pg, struct err *e) {
              "-c listen_addresses='' -k %s -c unix_socket_permissions=0700 "
              "-c max_connections=200",
              pg->sock_dir);
-    char *argv[] = {exe, "start", "-w", "-t", "60", "-D", pg->data_dir,
-                    "-l", pg->log_path, "-o", opts, NULL};
+    char *argv[] = {exe,          "start", "-w",         "-t", "60", "-D",
+                    pg->data_dir, "-l",    pg->log_path, "-o", opts, NULL};
     if (run_pg(pg, argv) != 0) {
-        return err_set(e, 500, "db_embed", NULL, "PostgreSQL did not start; see %s",
-                       pg->log_path);
+        return err_set(e, 500, "db_embed", NULL, "PostgreSQL did not start; see %s", pg->log_path);
     }
     pg->is_started = 1;
     return 0;

@@ -11,13 +11,13 @@
 #include "err.h"
 
 struct pgembed {
-    char data_dir[512];   /* the cluster (PGDATA) */
-    char sock_dir[512];   /* where the Unix socket lives */
-    char log_path[512];   /* PostgreSQL's own log */
-    char dsn[1200];       /* libpq connection string for the server */
-    uid_t uid;            /* identity the cluster runs as; (uid_t)-1 = ours */
+    char data_dir[512]; /* the cluster (PGDATA) */
+    char sock_dir[512]; /* where the Unix socket lives */
+    char log_path[512]; /* PostgreSQL's own log */
+    char dsn[1200];     /* libpq connection string for the server */
+    uid_t uid;          /* identity the cluster runs as; (uid_t)-1 = ours */
     gid_t gid;
-    int is_started;       /* 1 when pgembed_start started it (so stop it) */
+    int is_started; /* 1 when pgembed_start started it (so stop it) */
 };
 
 /* Create (first time) and start the cluster under workdir/var/pg, create

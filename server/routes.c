@@ -93,8 +93,7 @@ void routes_dispatch(struct req *r) {
         match(hit->pattern, r->path, buf, sizeof buf, r);
         hit->fn(r);
     } else if (best_captures <= HTTP_MAX_CAPTURES) {
-        err_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed on %s", r->method,
-                r->path);
+        err_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed on %s", r->method, r->path);
         http_reply_error(r, &e);
     } else if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->method, "GET") != 0) {
         err_set(&e, 404, "not_found", NULL, "no route %s %s", r->method, r->path);

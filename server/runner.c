@@ -71,9 +71,12 @@ json_t *runner_parse_line(const char *line) {
 static int objective_values(const struct study *s, const json_t *m, double *out) {
     for (int i = 0; i < s->n_objectives; i++) {
         const json_t *v = json_object_get(m, s->objective[i]);
-        if (json_is_number(v)) out[i] = json_number_value(v);
-        else if (json_is_null(v)) out[i] = NAN;
-        else return -1;
+        if (json_is_number(v))
+            out[i] = json_number_value(v);
+        else if (json_is_null(v))
+            out[i] = NAN;
+        else
+            return -1;
     }
     return 0;
 }
@@ -82,9 +85,9 @@ static int objective_values(const struct study *s, const json_t *m, double *out)
 
 struct child {
     pid_t pid;
-    int is_reaped;         /* waitpid has collected the child */
-    int status;            /* its wait status once reaped */
-    double exited_at;      /* when it was reaped */
+    int is_reaped;    /* waitpid has collected the child */
+    int status;       /* its wait status once reaped */
+    double exited_at; /* when it was reaped */
     int out_fd, err_fd;
     char line[LINE_MAX_BYTES];
     size_t line_len;
@@ -134,8 +137,7 @@ static int spawn(const struct runner_job *job, struct child *c, struct runner_re
     c->err_fd = err[0];
     return 0;
 fail:
-    snprintf(res->reason, sizeof res->reason, "cannot start %s: %s", job->argv[0],
-             strerror(errno));
+    snprintf(res->reason, sizeof res->reason, "cannot start %s: %s", job->argv[0], strerror(errno));
     res->outcome = RUN_FAILED;
     return -1;
 }
@@ -183,9 +185,9 @@ struct follow {
     void *ctx;
     struct runner_result *res;
     int n_reports;
-    int has_values;            /* last values seen (intermediate or final) */
+    int has_values; /* last values seen (intermediate or final) */
     double values[STUDY_MAX_OBJECTIVES];
-    int verdict;               /* the last non-GO_ON verdict */
+    int verdict; /* the last non-GO_ON verdict */
 };
 
 /* One complete stdout line: record it, and return the verdict. */
@@ -203,7 +205,8 @@ static int on_line(struct follow *f, const char *line) {
             struct trial_report rep = {.n_values = s->n_objectives, .metrics = m};
             double sv = json_number_value(st);
             rep.step = json_is_number(st) && sv >= 0 && sv == floor(sv) && sv < 1e8
-                           ? (int)sv : f->n_reports + 1;
+                           ? (int)sv
+                           : f->n_reports + 1;
             memcpy(rep.values, v, sizeof v);
             f->n_reports++;
             verdict = f->ops->report(f->ctx, &rep);
@@ -237,8 +240,10 @@ static int read_stdout(struct follow *f, struct child *c, int *is_eof) {
 static void read_stderr(struct child *c, int *is_eof) {
     char buf[4096];
     ssize_t n = read(c->err_fd, buf, sizeof buf);
-    if (n > 0) keep_tail(c, buf, (size_t)n);
-    else *is_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
+    if (n > 0)
+        keep_tail(c, buf, (size_t)n);
+    else
+        *is_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
 }
 
 /* Seconds the pipes may stay open after the child exited: a background
@@ -329,8 +334,10 @@ int runner_run(const struct runner_job *job, const struct runner_ops *ops, void 
     struct follow f = {job, ops, ctx, out, 0, 0, {0}, RUNNER_GO_ON};
     int verdict = follow_output(&f, c, deadline);
     int status = c->status;
-    if (verdict != RUNNER_GO_ON) status = stop_child(c);
-    else if (!c->is_reaped) waitpid(c->pid, &status, 0);
+    if (verdict != RUNNER_GO_ON)
+        status = stop_child(c);
+    else if (!c->is_reaped)
+        waitpid(c->pid, &status, 0);
     kill(-c->pid, SIGKILL); /* anything it left running */
     conclude(&f, verdict, status);
     /* Keep the tail printable ASCII: it is stored as text and shown in

@@ -25,17 +25,18 @@ struct runner_ops {
     /* Record an intermediate value. GO_ON, STOP (the pruner stopped it and
      * recorded it as pruned), GONE (the trial is no longer ours). */
     int (*report)(void *ctx, const struct trial_report *rep);
-    /* Called every RUNNER_BEAT_MAX_S (or lease_s / 3 if shorter): extend the lease and say whether to
-     * go on, GONE, or HALT (the study was stopped or the server is going
-     * down: the caller will requeue the trial). */
+    /* Called every RUNNER_BEAT_MAX_S (or lease_s / 3 if shorter): extend
+     * the lease and say whether to go on, GONE, or HALT (the study was
+     * stopped or the server is going down: the caller will requeue the
+     * trial). */
     int (*heartbeat)(void *ctx);
 };
 
 struct runner_job {
-    char *const *argv;          /* argv[0] absolute or found on PATH */
+    char *const *argv; /* argv[0] absolute or found on PATH */
     char *const *envp;
-    const char *cwd;            /* NULL: inherit */
-    const struct study *study;  /* objectives, timeouts */
+    const char *cwd;           /* NULL: inherit */
+    const struct study *study; /* objectives, timeouts */
 };
 
 enum runner_outcome { RUN_COMPLETE, RUN_PRUNED, RUN_FAILED, RUN_GONE, RUN_HALTED };

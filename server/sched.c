@@ -109,7 +109,8 @@ static void record(const struct study *s, int number, const struct runner_result
     log_info("sched", "trial_end", "study=%lld trial=%d outcome=%s%s%s%s", s->id, number,
              names[res->outcome], res->reason[0] ? " reason=\"" : "", res->reason,
              res->reason[0] ? "\"" : "");
-    if (e.code) log_warn("sched", "record_failed", "study=%lld trial=%d code=%s", s->id, number, e.code);
+    if (e.code)
+        log_warn("sched", "record_failed", "study=%lld trial=%d code=%s", s->id, number, e.code);
     json_decref(r);
 }
 

@@ -11,10 +11,10 @@
 #include "err.h"
 
 struct sched_cfg {
-    int n_workers;          /* trial threads; 0 runs maintenance only */
-    int n_cores;            /* cores the trials may use together */
-    const char *train_bin;  /* path of bin/hpod-train */
-    const char *name;       /* worker name prefix, stable across restarts */
+    int n_workers;         /* trial threads; 0 runs maintenance only */
+    int n_cores;           /* cores the trials may use together */
+    const char *train_bin; /* path of bin/hpod-train */
+    const char *name;      /* worker name prefix, stable across restarts */
 };
 
 /* Start the threads. Trials left running by an earlier run of this server

@@ -21,8 +21,8 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int fail(struct err *e, const char *code, const char *fmt_field,
-                const char *name, const char *key, const char *msg) {
+static int fail(struct err *e, const char *code, const char *fmt_field, const char *name,
+                const char *key, const char *msg) {
     char field[256]; // longer than err's field on purpose: err_set truncates
     snprintf(field, sizeof field, fmt_field, name, key);
     return err_set(e, 422, code, field, "%s %s", field, msg);
@@ -31,8 +31,7 @@ static int fail(struct err *e, const char *code, const char *fmt_field,
 /* Two choice values are equal when both are numbers of equal value, or
  * when Jansson finds them equal (1 and 1.0 count as duplicates). */
 static int value_eq(const json_t *a, const json_t *b) {
-    if (json_is_number(a) && json_is_number(b))
-        return json_number_value(a) == json_number_value(b);
+    if (json_is_number(a) && json_is_number(b)) return json_number_value(a) == json_number_value(b);
     return json_equal((json_t *)a, (json_t *)b);
 }
 
@@ -49,8 +48,8 @@ static int on_step(const struct space_param *p, double v) {
 
 /* ---- parsing ---------------------------------------------------------- */
 
-static int parse_number(const json_t *obj, const char *name, const char *key,
-                        int required, double *out, struct err *e) {
+static int parse_number(const json_t *obj, const char *name, const char *key, int required,
+                        double *out, struct err *e) {
     const json_t *v = json_object_get(obj, key);
     if (!v) {
         if (!required) return 0;
@@ -65,8 +64,8 @@ static int parse_number(const json_t *obj, const char *name, const char *key,
     return 0;
 }
 
-static int parse_bool(const json_t *obj, const char *name, const char *key,
-                      int *out, struct err *e) {
+static int parse_bool(const json_t *obj, const char *name, const char *key, int *out,
+                      struct err *e) {
     const json_t *v = json_object_get(obj, key);
     if (!v) return 0;
     if (!json_is_boolean(v))
@@ -75,8 +74,8 @@ static int parse_bool(const json_t *obj, const char *name, const char *key,
     return 0;
 }
 
-static int check_keys(const json_t *obj, const char *name,
-                      const char *const *allowed, struct err *e) {
+static int check_keys(const json_t *obj, const char *name, const char *const *allowed,
+                      struct err *e) {
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
@@ -90,8 +89,7 @@ static int check_keys(const json_t *obj, const char *name,
     return 0;
 }
 
-static int parse_bounds(const json_t *obj, struct space_param *p,
-                        struct err *e) {
+static int parse_bounds(const json_t *obj, struct space_param *p, struct err *e) {
     const char *n = p->name;
     if (parse_number(obj, n, "low", 1, &p->low, e)) return -1;
     if (parse_number(obj, n, "high", 1, &p->high, e)) return -1;
@@ -99,14 +97,11 @@ static int parse_bounds(const json_t *obj, struct space_param *p,
     if (parse_number(obj, n, "step", 0, &p->step, e)) return -1;
     int is_int = p->kind == SPACE_INT;
     if (is_int && (p->low != floor(p->low) || p->high != floor(p->high)))
-        return fail(e, "bad_value", "space.%s.%s", n,
-                    p->low != floor(p->low) ? "low" : "high",
+        return fail(e, "bad_value", "space.%s.%s", n, p->low != floor(p->low) ? "low" : "high",
                     "must be an integer for an int parameter");
-    if (p->low > p->high)
-        return fail(e, "bad_range", "space.%s.%s", n, "high", "must be >= low");
+    if (p->low > p->high) return fail(e, "bad_range", "space.%s.%s", n, "high", "must be >= low");
     if (p->is_log && p->low <= 0)
-        return fail(e, "bad_range", "space.%s.%s", n, "low",
-                    "must be > 0 when log is true");
+        return fail(e, "bad_range", "space.%s.%s", n, "low", "must be > 0 when log is true");
     return 0;
 }
 
@@ -118,28 +113,23 @@ static int parse_step(const json_t *obj, struct space_param *p, struct err *e) {
         return 0;
     }
     if (p->is_log)
-        return fail(e, "bad_value", "space.%s.%s", n, "step",
-                    "cannot be combined with log");
-    if (p->step <= 0)
-        return fail(e, "bad_range", "space.%s.%s", n, "step", "must be > 0");
+        return fail(e, "bad_value", "space.%s.%s", n, "step", "cannot be combined with log");
+    if (p->step <= 0) return fail(e, "bad_range", "space.%s.%s", n, "step", "must be > 0");
     if (p->kind == SPACE_INT && p->step != floor(p->step))
         return fail(e, "bad_value", "space.%s.%s", n, "step",
                     "must be an integer for an int parameter");
     if (p->high > p->low && p->step > p->high - p->low)
-        return fail(e, "bad_range", "space.%s.%s", n, "step",
-                    "must be <= high - low");
+        return fail(e, "bad_range", "space.%s.%s", n, "step", "must be <= high - low");
     return 0;
 }
 
-static int parse_grid_values(const json_t *arr, struct space_param *p,
-                             struct err *e) {
+static int parse_grid_values(const json_t *arr, struct space_param *p, struct err *e) {
     const char *n = p->name;
     if (!json_is_array(arr))
         return fail(e, "bad_type", "space.%s.%s", n, "values", "must be an array");
     size_t len = json_array_size(arr);
     if (len == 0 || len > SPACE_MAX_GRID)
-        return fail(e, "bad_value", "space.%s.%s", n, "values",
-                    "must hold 1 to 100000 numbers");
+        return fail(e, "bad_value", "space.%s.%s", n, "values", "must hold 1 to 100000 numbers");
     p->grid_values = xcalloc(len, sizeof *p->grid_values);
     p->n_grid_values = len;
     for (size_t i = 0; i < len; i++) {
@@ -166,31 +156,26 @@ static int parse_grid(const json_t *obj, struct space_param *p, struct err *e) {
     if (vals) return parse_grid_values(vals, p, e);
     if (!gp) return 0;
     if (!json_is_integer(gp))
-        return fail(e, "bad_type", "space.%s.%s", n, "grid_points",
-                    "must be an integer");
+        return fail(e, "bad_type", "space.%s.%s", n, "grid_points", "must be an integer");
     json_int_t k = json_integer_value(gp);
     if (k < 1 || k > SPACE_MAX_GRID)
-        return fail(e, "bad_range", "space.%s.%s", n, "grid_points",
-                    "must be in [1, 100000]");
+        return fail(e, "bad_range", "space.%s.%s", n, "grid_points", "must be in [1, 100000]");
     p->grid_points = (int)k;
     return 0;
 }
 
-static int parse_choices(const json_t *obj, struct space_param *p,
-                         struct err *e) {
+static int parse_choices(const json_t *obj, struct space_param *p, struct err *e) {
     const char *n = p->name;
     const json_t *arr = json_object_get(obj, "choices");
     if (!arr) return fail(e, "missing_field", "space.%s.%s", n, "choices", "is required");
     if (!json_is_array(arr))
         return fail(e, "bad_type", "space.%s.%s", n, "choices", "must be an array");
     size_t len = json_array_size(arr);
-    if (len == 0)
-        return fail(e, "bad_value", "space.%s.%s", n, "choices", "must not be empty");
+    if (len == 0) return fail(e, "bad_value", "space.%s.%s", n, "choices", "must not be empty");
     /* The duplicate check and every searcher's per-choice work grow with
      * the count; past a thousand a categorical is better an int index. */
     if (len > SPACE_MAX_CHOICES)
-        return fail(e, "bad_range", "space.%s.%s", n, "choices",
-                    "must hold at most 1000 choices");
+        return fail(e, "bad_range", "space.%s.%s", n, "choices", "must hold at most 1000 choices");
     for (size_t i = 0; i < len; i++) {
         const json_t *c = json_array_get(arr, i);
         char key[32];
@@ -202,8 +187,7 @@ static int parse_choices(const json_t *obj, struct space_param *p,
             return fail(e, "bad_value", "space.%s.%s", n, key, "must be finite");
         for (size_t j = 0; j < i; j++)
             if (value_eq(c, json_array_get(arr, j)))
-                return fail(e, "bad_value", "space.%s.%s", n, key,
-                            "duplicates an earlier choice");
+                return fail(e, "bad_value", "space.%s.%s", n, key, "duplicates an earlier choice");
     }
     p->choices = json_deep_copy(arr);
     p->n_choices = len;
@@ -226,13 +210,12 @@ static double when_value(const struct space_param *parent, const json_t *v) {
     }
     if (!json_is_number(v)) return NAN;
     double x = json_number_value(v);
-    if (x != floor(x) || x < parent->low || x > parent->high || !on_step(parent, x))
-        return NAN;
+    if (x != floor(x) || x < parent->low || x > parent->high || !on_step(parent, x)) return NAN;
     return x;
 }
 
-static int parse_when(const json_t *obj, const struct space *s,
-                      struct space_param *p, struct err *e) {
+static int parse_when(const json_t *obj, const struct space *s, struct space_param *p,
+                      struct err *e) {
     const char *n = p->name;
     const json_t *w = json_object_get(obj, "when");
     if (!w) return 0;
@@ -252,8 +235,7 @@ static int parse_when(const json_t *obj, const struct space *s,
         return fail(e, "bad_condition", "space.%s.%s", n, key,
                     "must name a categorical or int parameter");
     size_t len = json_is_array(vals) ? json_array_size(vals) : 1;
-    if (len == 0)
-        return fail(e, "bad_condition", "space.%s.%s", n, key, "must not be empty");
+    if (len == 0) return fail(e, "bad_condition", "space.%s.%s", n, key, "must not be empty");
     p->when = xcalloc(len, sizeof *p->when);
     p->n_when = len;
     p->parent = parent;
@@ -267,10 +249,9 @@ static int parse_when(const json_t *obj, const struct space *s,
     return 0;
 }
 
-static const char *const FLOAT_KEYS[] = {"type", "low", "high", "log", "step",
+static const char *const FLOAT_KEYS[] = {"type", "low",         "high",   "log", "step",
                                          "when", "grid_points", "values", NULL};
-static const char *const INT_KEYS[] = {"type", "low", "high", "log", "step",
-                                       "when", NULL};
+static const char *const INT_KEYS[] = {"type", "low", "high", "log", "step", "when", NULL};
 static const char *const CAT_KEYS[] = {"type", "choices", "when", NULL};
 
 static int parse_type(const json_t *obj, struct space_param *p, struct err *e) {
@@ -278,9 +259,12 @@ static int parse_type(const json_t *obj, struct space_param *p, struct err *e) {
     if (!t) return fail(e, "missing_field", "space.%s.%s", p->name, "type", "is required");
     const char *ts = json_string_value(t);
     if (!ts) return fail(e, "bad_type", "space.%s.%s", p->name, "type", "must be a string");
-    if (strcmp(ts, "float") == 0) p->kind = SPACE_FLOAT;
-    else if (strcmp(ts, "int") == 0) p->kind = SPACE_INT;
-    else if (strcmp(ts, "categorical") == 0) p->kind = SPACE_CAT;
+    if (strcmp(ts, "float") == 0)
+        p->kind = SPACE_FLOAT;
+    else if (strcmp(ts, "int") == 0)
+        p->kind = SPACE_INT;
+    else if (strcmp(ts, "categorical") == 0)
+        p->kind = SPACE_CAT;
     else
         return fail(e, "bad_value", "space.%s.%s", p->name, "type",
                     "must be \"float\", \"int\" or \"categorical\"");
@@ -289,8 +273,8 @@ static int parse_type(const json_t *obj, struct space_param *p, struct err *e) {
 
 /* Parse param definition obj into p, which s will own. Params declared
  * before it are s->params[0 .. s->n_params - 1]. */
-static int parse_param(const json_t *obj, const struct space *s,
-                       struct space_param *p, struct err *e) {
+static int parse_param(const json_t *obj, const struct space *s, struct space_param *p,
+                       struct err *e) {
     p->parent = -1;
     if (!json_is_object(obj))
         return fail(e, "bad_type", "space.%s%s", p->name, "", "must be an object");
@@ -314,8 +298,7 @@ int space_parse(const json_t *space_json, struct space **out, struct err *e) {
         return err_set(e, 422, "bad_type", "space", "space must be an object");
     size_t n = json_object_size(space_json);
     if (n == 0)
-        return err_set(e, 422, "bad_value", "space",
-                       "space must declare at least one parameter");
+        return err_set(e, 422, "bad_value", "space", "space must declare at least one parameter");
     struct space *s = xcalloc(1, sizeof *s);
     s->params = xcalloc(n, sizeof *s->params);
     const char *name;
@@ -371,7 +354,7 @@ size_t space_n_levels(const struct space_param *p) {
 
 double space_level(const struct space_param *p, size_t k) {
     if (p->kind == SPACE_CAT) return (double)k;
-    if (p->step <= 0) return p->low + (double)k;  // log int: every integer
+    if (p->step <= 0) return p->low + (double)k; // log int: every integer
     return fmin(p->low + (double)k * p->step, p->high);
 }
 
@@ -495,30 +478,25 @@ json_t *space_encode(const struct space *s, const double *x_in) {
 
 /* ---- validating user-given params ------------------------------------- */
 
-static int check_one(const struct space_param *p, const json_t *v,
-                     struct err *e) {
+static int check_one(const struct space_param *p, const json_t *v, struct err *e) {
     const char *n = p->name;
     if (p->kind == SPACE_CAT) {
         if (choice_index(p, v) < 0)
             return fail(e, "bad_value", "params.%s%s", n, "", "is not one of the choices");
         return 0;
     }
-    if (!json_is_number(v))
-        return fail(e, "bad_type", "params.%s%s", n, "", "must be a number");
+    if (!json_is_number(v)) return fail(e, "bad_type", "params.%s%s", n, "", "must be a number");
     double x = json_number_value(v);
-    if (!isfinite(x))
-        return fail(e, "bad_value", "params.%s%s", n, "", "must be finite");
+    if (!isfinite(x)) return fail(e, "bad_value", "params.%s%s", n, "", "must be finite");
     if (x < p->low || x > p->high)
         return fail(e, "bad_range", "params.%s%s", n, "", "must lie in [low, high]");
     if (p->kind == SPACE_INT && x != floor(x))
         return fail(e, "bad_value", "params.%s%s", n, "", "must be an integer");
-    if (!on_step(p, x))
-        return fail(e, "bad_value", "params.%s%s", n, "", "must lie on the step");
+    if (!on_step(p, x)) return fail(e, "bad_value", "params.%s%s", n, "", "must lie on the step");
     return 0;
 }
 
-int space_check_params(const struct space *s, const json_t *params,
-                       struct err *e) {
+int space_check_params(const struct space *s, const json_t *params, struct err *e) {
     if (!json_is_object(params))
         return err_set(e, 422, "bad_type", "params", "params must be an object");
     const char *name;

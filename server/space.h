@@ -36,15 +36,15 @@ enum space_kind { SPACE_FLOAT, SPACE_INT, SPACE_CAT };
 struct space_param {
     char *name;
     enum space_kind kind;
-    double low, high;  // float and int bounds, inclusive
-    double step;       // 0 for a continuous float; ints default to 1
+    double low, high; // float and int bounds, inclusive
+    double step;      // 0 for a continuous float; ints default to 1
     int is_log;
-    json_t *choices;   // categorical: array of scalars (owned)
+    json_t *choices; // categorical: array of scalars (owned)
     size_t n_choices;
-    int parent;        // index of the conditioning param, or -1
-    double *when;      // parent values (choice index or int) that enable it
+    int parent;   // index of the conditioning param, or -1
+    double *when; // parent values (choice index or int) that enable it
     size_t n_when;
-    int grid_points;   // float grid: number of points, or 0
+    int grid_points;     // float grid: number of points, or 0
     double *grid_values; // float grid: explicit sorted values, or NULL
     size_t n_grid_values;
 };
@@ -65,8 +65,7 @@ void space_free(struct space *s);
 /* Validate a user-given params object against the space: every active
  * parameter present and legal, inactive ones absent, no unknown names.
  * Returns 0, or -1 with a 422 whose field is "params.<name>". */
-int space_check_params(const struct space *s, const json_t *params,
-                       struct err *e);
+int space_check_params(const struct space *s, const json_t *params, struct err *e);
 
 /* Index of the parameter called name, or -1. */
 int space_find(const struct space *s, const char *name);

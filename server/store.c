@@ -80,8 +80,8 @@ int store_open(const char *dsn, int n, struct err *e) {
         store_dsn_host(dsn, host, sizeof host);
         log_error("store", "connect_failed", "host=%s", host);
         store_close();
-        return err_set(e, 503, "db_unavailable", NULL,
-                       "cannot connect to PostgreSQL at host %s", host);
+        return err_set(e, 503, "db_unavailable", NULL, "cannot connect to PostgreSQL at host %s",
+                       host);
     }
     return 0;
 }
@@ -148,8 +148,7 @@ int store_fail(PGconn *c, const PGresult *r, struct err *e) {
         log_warn("store", "tx_conflict", "sqlstate=%s", state);
         return err_set(e, 503, "db_retry", NULL, "the database was busy; retry");
     }
-    if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0 ||
-        strcmp(state, "23514") == 0) {
+    if (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0 || strcmp(state, "23514") == 0) {
         log_info("store", "constraint", "sqlstate=%s msg=\"%s\"", state, one_line);
         return err_set(e, 409, "conflict", NULL, "the request conflicts with stored data");
     }
@@ -189,8 +188,8 @@ static const char *prepare(PGconn *c, const char *sql, int nparams, char *name, 
     return name;
 }
 
-PGresult *store_exec(PGconn *c, const char *sql, int nparams,
-                     const char *const *params, struct err *e) {
+PGresult *store_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
+                     struct err *e) {
     char name[16];
     /* Transaction control and parameterless statements gain nothing. */
     const char *stmt = nparams > 0 ? prepare(c, sql, nparams, name, sizeof name) : NULL;
@@ -216,8 +215,10 @@ int store_tx(store_tx_fn fn, void *arg, struct err *e) {
         err_clear(e);
         if (simple(c, "BEGIN", e) != 0) break;
         rc = fn(c, arg, e);
-        if (rc == 0) rc = simple(c, "COMMIT", e);
-        else simple(c, "ROLLBACK", NULL);
+        if (rc == 0)
+            rc = simple(c, "COMMIT", e);
+        else
+            simple(c, "ROLLBACK", NULL);
         int is_retry = rc != 0 && e && e->code && strcmp(e->code, "db_retry") == 0;
         if (!is_retry) break;
         log_warn("store", "tx_retry", "attempt=%d", attempt);

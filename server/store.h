@@ -31,8 +31,8 @@ int store_tx(store_tx_fn fn, void *arg, struct err *e);
 /* Run a parameterised statement; nparams text values (NULL = SQL NULL).
  * Returns a result the caller PQclears, or NULL with e filled through
  * store_fail. */
-PGresult *store_exec(PGconn *c, const char *sql, int nparams,
-                     const char *const *params, struct err *e);
+PGresult *store_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
+                     struct err *e);
 
 /* Map a failed result to e: unique violation -> 409 "conflict", check or
  * foreign-key violation -> 409 "conflict", serialization/deadlock ->

@@ -11,17 +11,16 @@
 #include "mem.h"
 #include "store.h"
 
-static const char *const SQL_COMPLETE_TRIALS =
-    "SELECT params,"
-    " \"values\"[$2::int]"
-    " FROM trials"
-    " WHERE study_id = $1"
-    " AND state = 'complete'"
-    " AND \"values\"[$2::int] IS NOT NULL"
-    " ORDER BY number";
+static const char *const SQL_COMPLETE_TRIALS = "SELECT params,"
+                                               " \"values\"[$2::int]"
+                                               " FROM trials"
+                                               " WHERE study_id = $1"
+                                               " AND state = 'complete'"
+                                               " AND \"values\"[$2::int] IS NOT NULL"
+                                               " ORDER BY number";
 
-int store_importance_load(const struct study *s, int objective, double **x, double **y,
-                          size_t *n, struct err *e) {
+int store_importance_load(const struct study *s, int objective, double **x, double **y, size_t *n,
+                          struct err *e) {
     char sid[24], obj[24];
     snprintf(sid, sizeof sid, "%lld", s->id);
     snprintf(obj, sizeof obj, "%d", objective + 1);

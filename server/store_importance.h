@@ -15,7 +15,7 @@
  * values as space_decode gives them, *y a new array of the n objective
  * values (free both with free()), and *n their count, possibly 0.
  * Errors: 500 "internal" when the query fails. */
-int store_importance_load(const struct study *s, int objective, double **x, double **y,
-                          size_t *n, struct err *e);
+int store_importance_load(const struct study *s, int objective, double **x, double **y, size_t *n,
+                          struct err *e);
 
 #endif

@@ -88,8 +88,8 @@ int store_study_delete(long long id, struct err *e) {
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
     const char *params[] = {ids};
-    json_t *j = json_cell("DELETE FROM studies WHERE id = $1::bigint RETURNING to_json(id)",
-                          1, params, e);
+    json_t *j =
+        json_cell("DELETE FROM studies WHERE id = $1::bigint RETURNING to_json(id)", 1, params, e);
     if (!j) return -1;
     json_decref(j);
     events_publish_study(id, "study_deleted");
@@ -107,8 +107,8 @@ static json_t *transition(long long id, const char *sql, const char *event, stru
     }
     if (e && e->http == 404) {
         /* The study exists but is not in the state the change needs. */
-        json_t *cur = json_cell("SELECT to_json(state) FROM studies WHERE id = $1::bigint",
-                                1, params, e);
+        json_t *cur =
+            json_cell("SELECT to_json(state) FROM studies WHERE id = $1::bigint", 1, params, e);
         if (!cur) return NULL;
         err_set(e, 409, "bad_state", "state", "the study is %s", json_string_value(cur));
         json_decref(cur);
@@ -185,8 +185,8 @@ static int load_from_db(const char *key, struct study *s, struct err *e) {
     const char *params[] = {key};
     json_t *row = json_cell(sql, 1, params, e);
     if (!row) return -1;
-    int rc = codec_study_load(json_integer_value(json_array_get(row, 0)),
-                              json_array_get(row, 1), s, e);
+    int rc =
+        codec_study_load(json_integer_value(json_array_get(row, 0)), json_array_get(row, 1), s, e);
     json_decref(row);
     return rc;
 }
@@ -257,9 +257,11 @@ int store_study_finish_due(long long study_id, struct err *e) {
 
 int store_study_runnable(long long *ids, int max, struct err *e) {
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c, "SELECT id FROM studies WHERE state = 'running'"
+    PGresult *r = store_exec(c,
+                             "SELECT id FROM studies WHERE state = 'running'"
                              " AND definition #>> '{trainer,kind}' IN ('native', 'command')"
-                             " ORDER BY id", 0, NULL, e);
+                             " ORDER BY id",
+                             0, NULL, e);
     store_release(c);
     if (!r) return -1;
     int n = PQntuples(r) < max ? PQntuples(r) : max;
@@ -272,8 +274,7 @@ int store_study_state(long long id, char *buf, size_t n, struct err *e) {
     char ids[24];
     snprintf(ids, sizeof ids, "%lld", id);
     const char *params[] = {ids};
-    json_t *j = json_cell("SELECT to_json(state) FROM studies WHERE id = $1::bigint", 1,
-                          params, e);
+    json_t *j = json_cell("SELECT to_json(state) FROM studies WHERE id = $1::bigint", 1, params, e);
     if (!j) return -1;
     snprintf(buf, n, "%s", json_string_value(j));
     json_decref(j);

@@ -33,8 +33,10 @@ static char *pg_array(const double *v, int n) {
     for (int i = 0; i < n; i++) {
         /* JSON has no NaN or infinity: such values are stored as NULL
          * elements, which reach clients as null. */
-        if (isfinite(v[i])) len += (size_t)snprintf(s + len, cap - len, "%s%.17g", i ? "," : "", v[i]);
-        else len += (size_t)snprintf(s + len, cap - len, "%sNULL", i ? "," : "");
+        if (isfinite(v[i]))
+            len += (size_t)snprintf(s + len, cap - len, "%s%.17g", i ? "," : "", v[i]);
+        else
+            len += (size_t)snprintf(s + len, cap - len, "%sNULL", i ? "," : "");
     }
     snprintf(s + len, cap - len, "}");
     return s;
@@ -58,7 +60,9 @@ static json_t *one_json(PGconn *c, const char *sql, int n, const char *const *pa
     return j;
 }
 
-static void fmt_id(char *buf, long long v) { snprintf(buf, ID_LEN, "%lld", v); }
+static void fmt_id(char *buf, long long v) {
+    snprintf(buf, ID_LEN, "%lld", v);
+}
 
 static int all_finite(const double *v, int n) {
     for (int i = 0; i < n; i++) {
@@ -81,8 +85,10 @@ static int enqueue_body(PGconn *c, void *arg, struct err *e) {
     char sid[ID_LEN];
     fmt_id(sid, t->s->id);
     const char *p1[] = {sid};
-    PGresult *r = store_exec(c, "SELECT state, next_number FROM studies WHERE id = $1"
-                             " FOR UPDATE", 1, p1, e);
+    PGresult *r = store_exec(c,
+                             "SELECT state, next_number FROM studies WHERE id = $1"
+                             " FOR UPDATE",
+                             1, p1, e);
     if (!r) return -1;
     if (PQntuples(r) == 0 || strcmp(PQgetvalue(r, 0, 0), "done") == 0) {
         int is_gone = PQntuples(r) == 0;
@@ -114,8 +120,8 @@ static int enqueue_body(PGconn *c, void *arg, struct err *e) {
     return r ? 0 : -1;
 }
 
-json_t *store_trial_enqueue(const struct study *s, const json_t *params,
-                            const double *values, struct err *e) {
+json_t *store_trial_enqueue(const struct study *s, const json_t *params, const double *values,
+                            struct err *e) {
     struct enqueue_tx t = {s, params, values, NULL};
     if (store_tx(enqueue_body, &t, e) != 0) {
         json_decref(t.out);
@@ -131,7 +137,7 @@ json_t *store_trial_enqueue(const struct study *s, const json_t *params,
 struct history {
     struct search_trial *trials;
     json_t **params;
-    double *values;   /* n_objectives per trial */
+    double *values; /* n_objectives per trial */
     size_t n, cap;
     int n_obj;
 };
@@ -181,13 +187,15 @@ static int history_load(PGconn *c, const struct study *s, struct history *h, str
     char sid[ID_LEN];
     fmt_id(sid, s->id);
     const char *p[] = {sid};
-    PGresult *r = store_exec(c, "SELECT number, state, params, array_to_json(\"values\")"
-                             " FROM trials WHERE study_id = $1 ORDER BY number", 1, p, e);
+    PGresult *r = store_exec(c,
+                             "SELECT number, state, params, array_to_json(\"values\")"
+                             " FROM trials WHERE study_id = $1 ORDER BY number",
+                             1, p, e);
     if (!r) return -1;
     for (int i = 0; i < PQntuples(r); i++) {
         json_t *vals = cell_json(r, i, 3);
-        history_add(h, atoi(PQgetvalue(r, i, 0)), state_of(PQgetvalue(r, i, 1)),
-                    cell_json(r, i, 2), vals);
+        history_add(h, atoi(PQgetvalue(r, i, 0)), state_of(PQgetvalue(r, i, 1)), cell_json(r, i, 2),
+                    vals);
         json_decref(vals);
     }
     PQclear(r);
@@ -198,7 +206,7 @@ struct ask_tx {
     const struct study *s;
     const char *worker;
     int count;
-    json_t *out;       /* array of trial JSON */
+    json_t *out; /* array of trial JSON */
     char state[16];
 };
 
@@ -269,7 +277,7 @@ static int ask_new(PGconn *c, struct ask_tx *t, int n, int *next, int *is_exhaus
     for (int k = 0; k < n; k++) {
         history_fix(&h);
         struct search_ctx ctx = {s->space, s->n_objectives, s->maximize, s->searcher_options,
-                                 s->seed, h.trials, h.n, *next};
+                                 s->seed,  h.trials,        h.n,         *next};
         json_t *params = NULL;
         int rc = search_propose(s->searcher, &ctx, &params, e);
         if (rc < 0) goto fail;
@@ -289,8 +297,10 @@ static int ask_new(PGconn *c, struct ask_tx *t, int n, int *next, int *is_exhaus
         }
         append_rows(t->out, r);
         PQclear(r);
-        if (needs_history) history_add(&h, *next, SEARCH_RUNNING, params, NULL);
-        else json_decref(params);
+        if (needs_history)
+            history_add(&h, *next, SEARCH_RUNNING, params, NULL);
+        else
+            json_decref(params);
         (*next)++;
     }
     history_cleanup(&h);
@@ -373,9 +383,9 @@ json_t *store_trial_ask(const struct study *s, const char *worker, int count, st
 struct locked {
     char id[ID_LEN];
     char state[16];
-    int is_live;      /* lease not expired */
-    int last_step;    /* -1 when no report yet */
-    json_t *values;   /* stored values or NULL */
+    int is_live;    /* lease not expired */
+    int last_step;  /* -1 when no report yet */
+    json_t *values; /* stored values or NULL */
 };
 
 static const char *const SQL_LOCK_TRIAL =
@@ -384,8 +394,7 @@ static const char *const SQL_LOCK_TRIAL =
     " array_to_json(t.\"values\")"
     " FROM trials t WHERE t.study_id = $1 AND t.number = $2 FOR UPDATE";
 
-static int lock_trial(PGconn *c, long long study_id, int number, struct locked *l,
-                      struct err *e) {
+static int lock_trial(PGconn *c, long long study_id, int number, struct locked *l, struct err *e) {
     char sid[ID_LEN], num[ID_LEN];
     fmt_id(sid, study_id);
     fmt_id(num, number);
@@ -409,13 +418,12 @@ static int lock_trial(PGconn *c, long long study_id, int number, struct locked *
 /* Refuse a change to a trial that is not running under a live lease. */
 static int require_live(const struct locked *l, int number, struct err *e) {
     if (strcmp(l->state, "running") != 0) {
-        return err_set(e, 409, strcmp(l->state, "queued") ? "already_finished"
-                                                           : "trial_not_running",
-                       NULL, "trial %d is %s", number, l->state);
+        return err_set(e, 409,
+                       strcmp(l->state, "queued") ? "already_finished" : "trial_not_running", NULL,
+                       "trial %d is %s", number, l->state);
     }
     if (!l->is_live) {
-        return err_set(e, 409, "lease_expired", NULL, "the lease on trial %d has expired",
-                       number);
+        return err_set(e, 409, "lease_expired", NULL, "the lease on trial %d has expired", number);
     }
     return 0;
 }
@@ -428,8 +436,7 @@ struct curves {
     size_t n;
 };
 
-static int curves_load(PGconn *c, long long study_id, int step, struct curves *cv,
-                       struct err *e) {
+static int curves_load(PGconn *c, long long study_id, int step, struct curves *cv, struct err *e) {
     char sid[ID_LEN], st[ID_LEN];
     fmt_id(sid, study_id);
     fmt_id(st, step);
@@ -438,7 +445,8 @@ static int curves_load(PGconn *c, long long study_id, int step, struct curves *c
                              "SELECT t.number, t.state = 'complete', iv.step, iv.\"values\"[1]"
                              " FROM trials t JOIN intermediate_values iv ON iv.trial_id = t.id"
                              " WHERE t.study_id = $1 AND iv.step <= $2::int"
-                             " ORDER BY t.number, iv.step", 2, p, e);
+                             " ORDER BY t.number, iv.step",
+                             2, p, e);
     if (!r) return -1;
     size_t rows = (size_t)PQntuples(r);
     cv->c = xcalloc(rows, sizeof *cv->c);
@@ -466,8 +474,7 @@ static void curves_cleanup(struct curves *cv) {
 }
 
 /* Ask the study's pruner about trial number; 1 = stop. */
-static int pruner_says_stop(PGconn *c, const struct study *s, int number, int step,
-                            struct err *e) {
+static int pruner_says_stop(PGconn *c, const struct study *s, int number, int step, struct err *e) {
     if (strcmp(s->pruner, "none") == 0) return 0;
     struct curves cv = {0};
     if (curves_load(c, s->id, step, &cv, e) != 0) return -1;
@@ -479,8 +486,8 @@ static int pruner_says_stop(PGconn *c, const struct study *s, int number, int st
     if (mine < cv.n) {
         struct prune_curve self = cv.c[mine];
         cv.c[mine] = cv.c[cv.n - 1];
-        stop = prune_should_stop(s->pruner, s->pruner_options, s->maximize[0], &self, cv.c,
-                                 cv.n - 1);
+        stop =
+            prune_should_stop(s->pruner, s->pruner_options, s->maximize[0], &self, cv.c, cv.n - 1);
     }
     curves_cleanup(&cv);
     return stop;
@@ -523,8 +530,10 @@ static int report_body(PGconn *c, void *arg, struct err *e) {
     if (t->should_stop < 0) goto fail;
     if (t->should_stop) {
         const char *pp[] = {l.id, vals};
-        r = store_exec(c, "UPDATE trials SET state = 'pruned', \"values\" = $2::float8[],"
-                       " finished_at = now(), lease_deadline = NULL WHERE id = $1", 2, pp, e);
+        r = store_exec(c,
+                       "UPDATE trials SET state = 'pruned', \"values\" = $2::float8[],"
+                       " finished_at = now(), lease_deadline = NULL WHERE id = $1",
+                       2, pp, e);
         PQclear(r);
         if (!r) goto fail;
     }
@@ -595,11 +604,11 @@ json_t *store_trial_report(const struct study *s, int number, const struct trial
 struct finish_tx {
     const struct study *s;
     int number;
-    const double *values;     /* complete */
-    const char *reason;       /* fail */
-    const char *stderr_tail;  /* fail */
+    const double *values;    /* complete */
+    const char *reason;      /* fail */
+    const char *stderr_tail; /* fail */
     int is_heartbeat;
-    int is_unchanged;         /* an idempotent repeat */
+    int is_unchanged; /* an idempotent repeat */
     json_t *out;
 };
 
@@ -623,11 +632,11 @@ static const char *const SQL_HEARTBEAT =
 static const char *const SQL_GET_ONE = "SELECT trial_json(t) FROM trials t WHERE id = $1";
 
 /* An already finished trial: repeat of the same outcome, or a conflict. */
-static int finished_already(struct finish_tx *t, PGconn *c, const struct locked *l,
-                            struct err *e) {
+static int finished_already(struct finish_tx *t, PGconn *c, const struct locked *l, struct err *e) {
     int n = t->s->n_objectives;
-    int is_same = (t->values && !strcmp(l->state, "complete") && same_values(l->values, t->values, n)) ||
-                  (t->reason && !strcmp(l->state, "failed"));
+    int is_same =
+        (t->values && !strcmp(l->state, "complete") && same_values(l->values, t->values, n)) ||
+        (t->reason && !strcmp(l->state, "failed"));
     if (!is_same) {
         return err_set(e, 409, "already_finished", NULL, "trial %d is already %s", t->number,
                        l->state);
@@ -643,8 +652,8 @@ static int finish_body(PGconn *c, void *arg, struct err *e) {
     struct locked l = {0};
     if (lock_trial(c, t->s->id, t->number, &l, e) != 0) return -1;
     int rc = -1;
-    int is_done = !strcmp(l.state, "complete") || !strcmp(l.state, "pruned") ||
-                  !strcmp(l.state, "failed");
+    int is_done =
+        !strcmp(l.state, "complete") || !strcmp(l.state, "pruned") || !strcmp(l.state, "failed");
     if (is_done && !t->is_heartbeat) {
         rc = finished_already(t, c, &l, e);
         goto out;
@@ -731,8 +740,7 @@ json_t *store_trial_complete(const struct study *s, int number, const double *va
 
 json_t *store_trial_fail(const struct study *s, int number, const char *reason,
                          const char *stderr_tail, struct err *e) {
-    struct finish_tx t = {.s = s, .number = number, .reason = reason,
-                          .stderr_tail = stderr_tail};
+    struct finish_tx t = {.s = s, .number = number, .reason = reason, .stderr_tail = stderr_tail};
     return finish(&t, e);
 }
 
@@ -750,12 +758,14 @@ int store_trial_requeue(long long study_id, int number, struct err *e) {
                              " RETURNING id),"
                              " d AS (DELETE FROM intermediate_values WHERE trial_id IN"
                              " (SELECT id FROM t))"
-                             " SELECT count(*) FROM t", 2, p, e);
+                             " SELECT count(*) FROM t",
+                             2, p, e);
     store_release(c);
     if (!r) return -1;
     int n = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
-    if (n == 0) return err_set(e, 409, "trial_not_running", NULL, "trial %d is not running", number);
+    if (n == 0)
+        return err_set(e, 409, "trial_not_running", NULL, "trial %d is not running", number);
     json_t *ev = json_pack("{s:i, s:s}", "number", number, "state", "queued");
     events_publish_trial(study_id, ev, "trial_requeued");
     json_decref(ev);
@@ -805,13 +815,13 @@ json_t *store_trial_get(long long study_id, int number, struct err *e) {
     fmt_id(sid, study_id);
     fmt_id(num, number);
     const char *p[] = {sid, num};
-    json_t *j = read_json(
-        "SELECT json_build_array(trial_json(t), coalesce((SELECT"
-        " json_agg(json_build_object('step', step, 'values', array_to_json(\"values\"),"
-        " 'metrics', metrics) ORDER BY step) FROM intermediate_values"
-        " WHERE trial_id = t.id), '[]'::json))"
-        " FROM trials t WHERE t.study_id = $1 AND t.number = $2",
-        2, p, "trial_not_found", e);
+    json_t *j =
+        read_json("SELECT json_build_array(trial_json(t), coalesce((SELECT"
+                  " json_agg(json_build_object('step', step, 'values', array_to_json(\"values\"),"
+                  " 'metrics', metrics) ORDER BY step) FROM intermediate_values"
+                  " WHERE trial_id = t.id), '[]'::json))"
+                  " FROM trials t WHERE t.study_id = $1 AND t.number = $2",
+                  2, p, "trial_not_found", e);
     if (!j) {
         if (e && e->http == 404) {
             err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id,
@@ -844,13 +854,15 @@ static json_t *pareto_front(const struct study *s, json_t *trials) {
     double *v = xcalloc(n * (size_t)m + 1, sizeof *v);
     for (size_t i = 0; i < n; i++) {
         json_t *vals = json_object_get(json_array_get(trials, i), "values");
-        for (int k = 0; k < m; k++) v[i * (size_t)m + (size_t)k] = json_number_value(json_array_get(vals, (size_t)k));
+        for (int k = 0; k < m; k++)
+            v[i * (size_t)m + (size_t)k] = json_number_value(json_array_get(vals, (size_t)k));
     }
     json_t *front = json_array();
     for (size_t i = 0; i < n; i++) {
         int is_dominated = 0;
         for (size_t j = 0; j < n && !is_dominated; j++) {
-            is_dominated = j != i && dominates(v + j * (size_t)m, v + i * (size_t)m, s->maximize, m);
+            is_dominated =
+                j != i && dominates(v + j * (size_t)m, v + i * (size_t)m, s->maximize, m);
         }
         if (!is_dominated) json_array_append(front, json_array_get(trials, i));
     }
@@ -870,7 +882,8 @@ json_t *store_trial_leaderboard(const struct study *s, int limit, struct err *e)
     json_t *trials = json_incref(json_object_get(list, "trials"));
     json_decref(list);
     if (is_pareto) trials = pareto_front(s, trials);
-    while ((int)json_array_size(trials) > limit) json_array_remove(trials, json_array_size(trials) - 1);
+    while ((int)json_array_size(trials) > limit)
+        json_array_remove(trials, json_array_size(trials) - 1);
     return json_pack("{s:o, s:b}", "trials", trials, "pareto", is_pareto);
 }
 
@@ -884,7 +897,8 @@ char *store_trial_curves(const struct study *s, int objective, struct err *e) {
      * 10,000 trials of 20 steps the query fell from about 900 ms to about
      * 200 ms, and the dashboard's first chart waits on it. */
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c,
+    PGresult *r = store_exec(
+        c,
         "SELECT '{\"curves\":' || coalesce(json_agg(r ORDER BY r.number), '[]'::json) || '}'"
         " FROM (SELECT t.number,"
         "   t.state,"

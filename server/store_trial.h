@@ -23,14 +23,13 @@ struct trial_report {
 /* Add given params (checked by the caller) as a queued trial, or, with
  * values, as a complete one (warm start). Returns the trial JSON.
  * Errors: 409 "bad_state" when the study is done. */
-json_t *store_trial_enqueue(const struct study *s, const json_t *params,
-                            const double *values, struct err *e);
+json_t *store_trial_enqueue(const struct study *s, const json_t *params, const double *values,
+                            struct err *e);
 
 /* Lease up to count trials to worker: its own live leases first, then
  * queued trials, then new searcher proposals, within max_trials and
  * parallel. Returns {"trials": [...], "study_state": "..."}. */
-json_t *store_trial_ask(const struct study *s, const char *worker, int count,
-                        struct err *e);
+json_t *store_trial_ask(const struct study *s, const char *worker, int count, struct err *e);
 
 /* Record an intermediate value and ask the pruner. Returns
  * {"should_stop": bool, "state": "running"|"pruned"}; a trial to stop is
@@ -59,10 +58,10 @@ json_t *store_trial_fail(const struct study *s, int number, const char *reason,
 int store_trial_requeue(long long study_id, int number, struct err *e);
 
 struct trial_query {
-    const char *state;     /* "complete,pruned" or NULL for all */
-    int objective;         /* index of the objective to sort by */
-    int sort;              /* 0 by number, 1 best first, 2 worst first */
-    int is_descending;     /* by number: newest first */
+    const char *state; /* "complete,pruned" or NULL for all */
+    int objective;     /* index of the objective to sort by */
+    int sort;          /* 0 by number, 1 best first, 2 worst first */
+    int is_descending; /* by number: newest first */
     int limit, offset;
 };
 

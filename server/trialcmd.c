@@ -44,11 +44,16 @@ static char *fill(const char *arg, const struct trialcmd_in *in, const char *par
             char name[128];
             snprintf(name, sizeof name, "%.*s", (int)name_len, p + 1);
             const json_t *v = json_object_get(in->params, name);
-            if (v) sub = value_text(v);
-            else if (!strcmp(name, "trial")) sub = xasprintf("%d", in->number);
-            else if (!strcmp(name, "study")) sub = xasprintf("%lld", in->study->id);
-            else if (!strcmp(name, "threads")) sub = xasprintf("%d", in->threads);
-            else if (!strcmp(name, "params")) sub = xstrdup(params_json);
+            if (v)
+                sub = value_text(v);
+            else if (!strcmp(name, "trial"))
+                sub = xasprintf("%d", in->number);
+            else if (!strcmp(name, "study"))
+                sub = xasprintf("%lld", in->study->id);
+            else if (!strcmp(name, "threads"))
+                sub = xasprintf("%d", in->threads);
+            else if (!strcmp(name, "params"))
+                sub = xstrdup(params_json);
         }
         size_t add = sub ? strlen(sub) : 1;
         if (len + add + 1 > cap) out = xrealloc(out, cap = (len + add + 1) * 2);
@@ -75,7 +80,8 @@ static char **env_build(const struct trialcmd_in *in, const char *params_json) {
     for (size_t i = 0; i < n_env; i++) env[k++] = xstrdup(environ[i]);
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)extra, key, v) env[k++] = xasprintf("%s=%s", key, json_string_value(v));
+    json_object_foreach((json_t *)extra, key, v) env[k++] =
+        xasprintf("%s=%s", key, json_string_value(v));
     json_object_foreach((json_t *)in->params, key, v) {
         char *text = value_text(v);
         char *e = xasprintf("HPOD_PARAM_%s=%s", key, text);
@@ -101,8 +107,9 @@ static char **native_argv(const struct trialcmd_in *in) {
         /* A different but reproducible initialisation for every trial:
          * trial N trains with the searcher's seed + N (documented in the
          * README so a user can retrain any trial exactly). */
-        json_object_set_new(all, "seed", json_integer((json_int_t)((s->seed + (unsigned)in->number) %
-                                                                   2147483647ULL)));
+        json_object_set_new(
+            all, "seed",
+            json_integer((json_int_t)((s->seed + (unsigned)in->number) % 2147483647ULL)));
     }
     char *pj = json_dumps(all, JSON_COMPACT | JSON_REAL_PRECISION(17));
     char **argv = xcalloc(16, sizeof *argv);
@@ -113,7 +120,8 @@ static char **native_argv(const struct trialcmd_in *in) {
     argv[k++] = xstrdup("--model");
     argv[k++] = xstrdup(json_string_value(json_object_get(s->trainer, "model")));
     argv[k++] = xstrdup("--epochs");
-    argv[k++] = xasprintf("%lld", (long long)json_integer_value(json_object_get(s->trainer, "epochs")));
+    argv[k++] =
+        xasprintf("%lld", (long long)json_integer_value(json_object_get(s->trainer, "epochs")));
     argv[k++] = xstrdup("--data");
     argv[k++] = xstrdup(dataset);
     argv[k++] = xstrdup("--threads");
@@ -214,7 +222,8 @@ static void field_of(const struct study *s, const json_t *point, const char *msg
     for (char *c = name; *c; c++) {
         if (*c == '-') *c = '_';
     }
-    if (json_object_get(point, name)) snprintf(field, n, "space.%s", name);
+    if (json_object_get(point, name))
+        snprintf(field, n, "space.%s", name);
     else if (json_object_get(json_object_get(s->trainer, "fixed"), name)) {
         snprintf(field, n, "trainer.fixed.%s", name);
     }
@@ -243,8 +252,7 @@ int trialcmd_check(const struct study *s, const char *train_bin, struct err *e) 
             char msg[160], field[96];
             complaint(log_path, msg, sizeof msg);
             field_of(s, params, msg, field, sizeof field);
-            rc = err_set(e, 422, "bad_value", field, "%s: the trainer refuses it: %s", field,
-                         msg);
+            rc = err_set(e, 422, "bad_value", field, "%s: the trainer refuses it: %s", field, msg);
         }
         unlink(log_path);
     }

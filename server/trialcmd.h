@@ -15,17 +15,17 @@
 #define TRIALCMD_FASHION_MNIST "/usr/share/datasets/fashion-mnist"
 
 struct trialcmd {
-    char **argv;   /* NULL-terminated, owned */
-    char **envp;   /* NULL-terminated, owned */
+    char **argv; /* NULL-terminated, owned */
+    char **envp; /* NULL-terminated, owned */
     const char *cwd;
 };
 
 struct trialcmd_in {
     const struct study *study;
-    const json_t *params;     /* the trial's parameters */
-    int number;               /* the trial number */
-    int threads;              /* threads the trial may use */
-    const char *train_bin;    /* path of bin/hpod-train */
+    const json_t *params;  /* the trial's parameters */
+    int number;            /* the trial number */
+    int threads;           /* threads the trial may use */
+    const char *train_bin; /* path of bin/hpod-train */
 };
 
 /* When p starts a placeholder "{name}" (name: a letter or '_', then

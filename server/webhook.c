@@ -76,8 +76,9 @@ static void consider(const json_t *ev) {
                       json_integer_value(json_object_get(best, "number")) ==
                           json_integer_value(json_object_get(trial, "number"));
     if (study && (is_done || is_new_best)) {
-        json_t *payload = json_pack("{s:s, s:I, s:s, s:O}", "event", is_done ? "study_done" : "new_best",
-                                    "study", (json_int_t)id, "name", s.name, "best", best);
+        json_t *payload =
+            json_pack("{s:s, s:I, s:s, s:O}", "event", is_done ? "study_done" : "new_best", "study",
+                      (json_int_t)id, "name", s.name, "best", best);
         deliver(s.webhook, id, payload);
         json_decref(payload);
     }

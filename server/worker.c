@@ -44,10 +44,9 @@ static void sleep_s(int s) {
 static int trial_post(struct slot *sl, const char *action, const json_t *body, json_t **out,
                       struct err *e) {
     char path[160];
-    snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/%d/%s", sl->s->id, sl->number,
-             action);
-    for (int backoff = 1;; backoff = backoff * 2 > WORKER_BACKOFF_MAX_S ? WORKER_BACKOFF_MAX_S
-                                                                         : backoff * 2) {
+    snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/%d/%s", sl->s->id, sl->number, action);
+    for (int backoff = 1;;
+         backoff = backoff * 2 > WORKER_BACKOFF_MAX_S ? WORKER_BACKOFF_MAX_S : backoff * 2) {
         int status = client_call(sl->cl, "POST", path, body, out, e);
         if (status > 0 && status < 500) return status;
         log_warn("worker", "retry", "study=%lld trial=%d action=%s status=%d", sl->s->id,
@@ -60,7 +59,8 @@ static int trial_post(struct slot *sl, const char *action, const json_t *body, j
 
 static json_t *values_json(const double *v, int n) {
     json_t *a = json_array();
-    for (int i = 0; i < n; i++) json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null());
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, isfinite(v[i]) ? json_real(v[i]) : json_null());
     return a;
 }
 

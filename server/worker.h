@@ -7,11 +7,11 @@
 #define HPOD_WORKER_H
 
 struct worker_cfg {
-    const char *server;     /* base URL, e.g. http://10.0.0.5:8080 */
-    int n_slots;            /* trials run at once */
-    int n_cores;            /* cores the trials may use together */
-    const char *name;       /* lease owner name prefix */
-    const char *train_bin;  /* path of bin/hpod-train */
+    const char *server;    /* base URL, e.g. http://10.0.0.5:8080 */
+    int n_slots;           /* trials run at once */
+    int n_cores;           /* cores the trials may use together */
+    const char *name;      /* lease owner name prefix */
+    const char *train_bin; /* path of bin/hpod-train */
 };
 
 /* Run until SIGINT or SIGTERM (which the caller has blocked in every

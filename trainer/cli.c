@@ -37,16 +37,16 @@ struct cli {
     struct nn_train_cfg cfg;
     const char *data_dir;
     size_t limit_train;
-    size_t synthetic;        /* generated images instead of files; 0 = off */
+    size_t synthetic; /* generated images instead of files; 0 = off */
     bool is_test;
-    bool has_hidden;         /* --hidden given (else the model's default) */
+    bool has_hidden; /* --hidden given (else the model's default) */
     bool has_dropout;
     const char *print_metric; /* --print, or NULL for JSON lines */
     int threads;
-    long n_layers;           /* --params n_layers, or 0 */
+    long n_layers;                     /* --params n_layers, or 0 */
     size_t widths[MAX_LAYER_KEYS + 1]; /* width_1.. from --params */
     size_t units;
-    char *owned[64];         /* strings copied out of --params JSON */
+    char *owned[64]; /* strings copied out of --params JSON */
     size_t n_owned;
 };
 
@@ -110,16 +110,23 @@ static void defaults(struct cli *c) {
     struct nn_train_cfg *t = &c->cfg;
     c->data_dir = "/usr/share/datasets/fashion-mnist";
     c->threads = 1;
-    t->model = (struct nn_model_cfg){
-        .kind = NN_MODEL_MLP, .hidden = {256, 128}, .n_hidden = 2,
-        .channels = {32, 64}, .n_channels = 2, .kernel = 5,
-        .act = NN_ACT_RELU, .depth = 2, .width = 16};
-    t->optim = (struct nn_optim){.kind = NN_ADAM, .momentum = 0.9f,
-                                 .beta1 = 0.9f, .beta2 = 0.999f,
-                                 .eps = 1e-8f};
-    t->sched = (struct nn_sched){.kind = NN_SCHED_CONSTANT, .lr = 1e-3,
-                                 .gamma = 0.1, .step_epochs = 10,
-                                 .restart_epochs = 2, .restart_mult = 2};
+    t->model = (struct nn_model_cfg){.kind = NN_MODEL_MLP,
+                                     .hidden = {256, 128},
+                                     .n_hidden = 2,
+                                     .channels = {32, 64},
+                                     .n_channels = 2,
+                                     .kernel = 5,
+                                     .act = NN_ACT_RELU,
+                                     .depth = 2,
+                                     .width = 16};
+    t->optim = (struct nn_optim){
+        .kind = NN_ADAM, .momentum = 0.9f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    t->sched = (struct nn_sched){.kind = NN_SCHED_CONSTANT,
+                                 .lr = 1e-3,
+                                 .gamma = 0.1,
+                                 .step_epochs = 10,
+                                 .restart_epochs = 2,
+                                 .restart_mult = 2};
     t->batch_size = 128;
     t->epochs = 10;
     t->seed = 1;
@@ -132,51 +139,54 @@ struct range {
     bool is_lo_open, is_hi_open; /* exclude the bound itself */
 };
 
-static int parse_real(const char *flag, const char *v, struct range r,
-                      double *out, struct nn_err *e) {
+static int parse_real(const char *flag, const char *v, struct range r, double *out,
+                      struct nn_err *e) {
     char *end;
     double x = strtod(v, &end);
     if (end == v || *end != '\0' || !isfinite(x)) {
-        return nn_err_set(e, NN_ERR_INPUT, "--%s needs a number, got '%s'",
-                          flag, v);
+        return nn_err_set(e, NN_ERR_INPUT, "--%s needs a number, got '%s'", flag, v);
     }
     bool is_low = r.is_lo_open ? x <= r.lo : x < r.lo;
     bool is_high = r.is_hi_open ? x >= r.hi : x > r.hi;
     if (is_low || is_high) {
-        return nn_err_set(e, NN_ERR_INPUT, "--%s must be in %s%g, %g%s, "
-                          "got %s", flag, r.is_lo_open ? "(" : "[", r.lo,
-                          r.hi, r.is_hi_open ? ")" : "]", v);
+        return nn_err_set(e, NN_ERR_INPUT,
+                          "--%s must be in %s%g, %g%s, "
+                          "got %s",
+                          flag, r.is_lo_open ? "(" : "[", r.lo, r.hi, r.is_hi_open ? ")" : "]", v);
     }
     *out = x;
     return 0;
 }
 
-static int parse_int(const char *flag, const char *v, double lo, double hi,
-                     long *out, struct nn_err *e) {
+static int parse_int(const char *flag, const char *v, double lo, double hi, long *out,
+                     struct nn_err *e) {
     double x;
     struct range r = {lo, hi, false, false};
     if (parse_real(flag, v, r, &x, e) < 0) return -1;
     if (x != floor(x)) {
-        return nn_err_set(e, NN_ERR_INPUT, "--%s must be a whole number, "
-                          "got %s", flag, v);
+        return nn_err_set(e, NN_ERR_INPUT,
+                          "--%s must be a whole number, "
+                          "got %s",
+                          flag, v);
     }
     *out = (long)x;
     return 0;
 }
 
 /* Parse "256,128" into out (at most NN_MAX_WIDTHS values in [1, 65536]). */
-static int parse_list(const char *flag, const char *v, size_t *out,
-                      size_t *n_out, struct nn_err *e) {
+static int parse_list(const char *flag, const char *v, size_t *out, size_t *n_out,
+                      struct nn_err *e) {
     char buf[512];
     snprintf(buf, sizeof buf, "%s", v);
     size_t n = 0;
     char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         long x;
         if (n == NN_MAX_WIDTHS) {
-            return nn_err_set(e, NN_ERR_INPUT, "--%s takes at most %d "
-                              "values", flag, NN_MAX_WIDTHS);
+            return nn_err_set(e, NN_ERR_INPUT,
+                              "--%s takes at most %d "
+                              "values",
+                              flag, NN_MAX_WIDTHS);
         }
         if (parse_int(flag, tok, 1, 65536, &x, e) < 0) return -1;
         out[n++] = (size_t)x;
@@ -186,19 +196,19 @@ static int parse_list(const char *flag, const char *v, size_t *out,
     size_t n_commas = 0;
     for (const char *p = v; *p; p++) n_commas += *p == ',';
     if (n == 0 || n != n_commas + 1) {
-        return nn_err_set(e, NN_ERR_INPUT, "--%s must be a comma-separated list of "
-                          "positive integers, got '%s'", flag, v);
+        return nn_err_set(e, NN_ERR_INPUT,
+                          "--%s must be a comma-separated list of "
+                          "positive integers, got '%s'",
+                          flag, v);
     }
     *n_out = n;
     return 0;
 }
 
-static int parse_enum(const char *flag, const char *v,
-                      int (*parse)(const char *, int *), int *out,
+static int parse_enum(const char *flag, const char *v, int (*parse)(const char *, int *), int *out,
                       struct nn_err *e) {
     if (parse(v, out) < 0) {
-        return nn_err_set(e, NN_ERR_INPUT, "--%s: unknown value '%s'", flag,
-                          v);
+        return nn_err_set(e, NN_ERR_INPUT, "--%s: unknown value '%s'", flag, v);
     }
     return 0;
 }
@@ -218,9 +228,12 @@ static int sched_of(const char *s, int *o) {
     return nn_sched_parse(s, (enum nn_sched_kind *)o);
 }
 static int monitor_of(const char *s, int *o) {
-    if (strcmp(s, "val_loss") == 0) *o = 0;
-    else if (strcmp(s, "val_accuracy") == 0) *o = 1;
-    else return -1;
+    if (strcmp(s, "val_loss") == 0)
+        *o = 0;
+    else if (strcmp(s, "val_accuracy") == 0)
+        *o = 1;
+    else
+        return -1;
     return 0;
 }
 
@@ -231,8 +244,7 @@ static bool is_true(const char *v) {
 
 /* Model flags; returns 1 when name was one of them, 0 when not, -1 on a
  * bad value. */
-static int set_model(struct cli *c, const char *name, const char *v,
-                     struct nn_err *e) {
+static int set_model(struct cli *c, const char *name, const char *v, struct nn_err *e) {
     struct nn_model_cfg *m = &c->cfg.model;
     double x = 0;
     long n = 0;
@@ -276,8 +288,7 @@ static int set_model(struct cli *c, const char *name, const char *v,
 }
 
 /* Optimiser and schedule flags; returns as set_model. */
-static int set_optim(struct cli *c, const char *name, const char *v,
-                     struct nn_err *e) {
+static int set_optim(struct cli *c, const char *name, const char *v, struct nn_err *e) {
     struct nn_optim *o = &c->cfg.optim;
     struct nn_sched *s = &c->cfg.sched;
     const struct range positive = {0, 1e3, true, false};
@@ -331,8 +342,7 @@ static int set_optim(struct cli *c, const char *name, const char *v,
 }
 
 /* Run, data and output flags; returns as set_model. */
-static int set_run(struct cli *c, const char *name, const char *v,
-                   struct nn_err *e) {
+static int set_run(struct cli *c, const char *name, const char *v, struct nn_err *e) {
     struct nn_train_cfg *t = &c->cfg;
     double x = 0;
     long n = 0;
@@ -393,8 +403,7 @@ static int set_run(struct cli *c, const char *name, const char *v,
     return rc < 0 ? -1 : 1;
 }
 
-static int set_option(struct cli *c, const char *name, const char *v,
-                      struct nn_err *e) {
+static int set_option(struct cli *c, const char *name, const char *v, struct nn_err *e) {
     int rc = set_model(c, name, v, e);
     if (rc == 0) rc = set_optim(c, name, v, e);
     if (rc == 0) rc = set_run(c, name, v, e);
@@ -405,8 +414,7 @@ static int set_option(struct cli *c, const char *name, const char *v,
 }
 
 /* Render a JSON value as the flag text it stands for into buf. */
-static int json_to_text(const char *key, const json_t *v, char *buf,
-                        size_t cap, struct nn_err *e) {
+static int json_to_text(const char *key, const json_t *v, char *buf, size_t cap, struct nn_err *e) {
     if (json_is_string(v)) {
         snprintf(buf, cap, "%s", json_string_value(v));
     } else if (json_is_integer(v)) {
@@ -421,23 +429,25 @@ static int json_to_text(const char *key, const json_t *v, char *buf,
         buf[0] = '\0';
         json_array_foreach(v, i, item) {
             if (!json_is_integer(item) || off + 24 > cap) {
-                return nn_err_set(e, NN_ERR_INPUT, "--params: %s must be "
-                                  "a list of whole numbers", key);
+                return nn_err_set(e, NN_ERR_INPUT,
+                                  "--params: %s must be "
+                                  "a list of whole numbers",
+                                  key);
             }
-            off += (size_t)snprintf(buf + off, cap - off, "%s%lld",
-                                    i ? "," : "",
+            off += (size_t)snprintf(buf + off, cap - off, "%s%lld", i ? "," : "",
                                     (long long)json_integer_value(item));
         }
     } else {
-        return nn_err_set(e, NN_ERR_INPUT, "--params: %s has an unusable "
-                          "value", key);
+        return nn_err_set(e, NN_ERR_INPUT,
+                          "--params: %s has an unusable "
+                          "value",
+                          key);
     }
     return 0;
 }
 
 /* n_layers, units and width_N describe the hidden widths one by one. */
-static int set_layer_key(struct cli *c, const char *key, const char *v,
-                         struct nn_err *e) {
+static int set_layer_key(struct cli *c, const char *key, const char *v, struct nn_err *e) {
     long n;
     if (!strcmp(key, "n_layers")) {
         if (parse_int("n_layers", v, 1, MAX_LAYER_KEYS, &n, e) < 0) return -1;
@@ -459,8 +469,10 @@ static int apply_params(struct cli *c, const char *text, struct nn_err *e) {
     json_t *root = json_loads(text, 0, &jerr);
     if (!json_is_object(root)) {
         json_decref(root);
-        return nn_err_set(e, NN_ERR_INPUT, "--params is not a JSON object "
-                          "(%s)", root ? "wrong type" : jerr.text);
+        return nn_err_set(e, NN_ERR_INPUT,
+                          "--params is not a JSON object "
+                          "(%s)",
+                          root ? "wrong type" : jerr.text);
     }
     const char *key;
     json_t *v;
@@ -468,8 +480,7 @@ static int apply_params(struct cli *c, const char *text, struct nn_err *e) {
     json_object_foreach(root, key, v) {
         char val[512], name[64];
         if ((rc = json_to_text(key, v, val, sizeof val, e)) < 0) break;
-        if (!strcmp(key, "n_layers") || !strcmp(key, "units") ||
-            !strncmp(key, "width_", 6)) {
+        if (!strcmp(key, "n_layers") || !strcmp(key, "units") || !strncmp(key, "width_", 6)) {
             if ((rc = set_layer_key(c, key, val, e)) < 0) break;
             continue;
         }
@@ -499,7 +510,8 @@ static int resolve_layers(struct cli *c, struct nn_err *e) {
     for (long i = 1; i <= c->n_layers; i++) {
         size_t w = c->widths[i] ? c->widths[i] : c->units;
         if (w == 0) {
-            return nn_err_set(e, NN_ERR_INPUT, "--params: n_layers is %ld "
+            return nn_err_set(e, NN_ERR_INPUT,
+                              "--params: n_layers is %ld "
                               "but width_%ld and units are missing",
                               c->n_layers, i);
         }
@@ -519,8 +531,7 @@ static void usage(void) {
 }
 
 /* Parse argv in order, so flags after --params override it. */
-static int parse_args(struct cli *c, int argc, char **argv,
-                      struct nn_err *e) {
+static int parse_args(struct cli *c, int argc, char **argv, struct nn_err *e) {
     opterr = 0; // we print one line of our own
     int idx = 0, ch;
     while ((ch = getopt_long(argc, argv, "h", options, &idx)) != -1) {
@@ -530,18 +541,18 @@ static int parse_args(struct cli *c, int argc, char **argv,
         }
         if (ch == '?') {
             const char *bad = argv[optind - 1];
-            return nn_err_set(e, NN_ERR_INPUT, "unknown flag or missing "
-                              "value: %s", bad);
+            return nn_err_set(e, NN_ERR_INPUT,
+                              "unknown flag or missing "
+                              "value: %s",
+                              bad);
         }
         const char *name = options[idx].name;
-        int rc = !strcmp(name, "params")
-                     ? apply_params(c, optarg, e)
-                     : set_option(c, name, optarg, e);
+        int rc =
+            !strcmp(name, "params") ? apply_params(c, optarg, e) : set_option(c, name, optarg, e);
         if (rc < 0) return -1;
     }
     if (optind < argc) {
-        return nn_err_set(e, NN_ERR_INPUT, "unexpected argument '%s'",
-                          argv[optind]);
+        return nn_err_set(e, NN_ERR_INPUT, "unexpected argument '%s'", argv[optind]);
     }
     return resolve_layers(c, e);
 }
@@ -558,9 +569,8 @@ static void apply_model_defaults(struct cli *c) {
     c->cfg.sched.total_epochs = c->cfg.epochs;
 }
 
-static const char *metric_names[] = {
-    "val_accuracy", "val_loss", "train_loss", "train_accuracy",
-    "test_accuracy", "test_loss", "best_epoch", NULL};
+static const char *metric_names[] = {"val_accuracy",  "val_loss",  "train_loss", "train_accuracy",
+                                     "test_accuracy", "test_loss", "best_epoch", NULL};
 
 static int check_print(const struct cli *c, struct nn_err *e) {
     if (!c->print_metric) return 0;
@@ -570,15 +580,18 @@ static int check_print(const struct cli *c, struct nn_err *e) {
             return 0;
         }
     }
-    return nn_err_set(e, NN_ERR_INPUT, "--print: unknown metric '%s' "
-                      "(test_* needs --test)", c->print_metric);
+    return nn_err_set(e, NN_ERR_INPUT,
+                      "--print: unknown metric '%s' "
+                      "(test_* needs --test)",
+                      c->print_metric);
 }
 
 static void print_epoch(const struct nn_epoch_report *r, void *ctx) {
     const struct cli *c = ctx;
-    nn_log_info("epoch_end", "epoch=%d train_loss=%.4f val_loss=%.4f "
-                "val_accuracy=%.4f epoch_s=%.2f", r->epoch, r->train_loss,
-                r->val_loss, r->val_acc, r->epoch_s);
+    nn_log_info("epoch_end",
+                "epoch=%d train_loss=%.4f val_loss=%.4f "
+                "val_accuracy=%.4f epoch_s=%.2f",
+                r->epoch, r->train_loss, r->val_loss, r->val_acc, r->epoch_s);
     if (c->print_metric) return;
     /* "step" is the epoch so that learning curves of trials with
      * different batch sizes line up for the pruners; "batches" counts
@@ -587,14 +600,12 @@ static void print_epoch(const struct nn_epoch_report *r, void *ctx) {
            "\"train_accuracy\":%.6f,\"val_loss\":%.6f,"
            "\"val_accuracy\":%.6f,\"lr\":%.6g,\"epoch_s\":%.3f,"
            "\"elapsed_s\":%.3f}\n",
-           r->epoch, r->epoch, (unsigned long long)r->step, r->train_loss,
-           r->train_acc, r->val_loss, r->val_acc, r->lr, r->epoch_s,
-           r->elapsed_s);
+           r->epoch, r->epoch, (unsigned long long)r->step, r->train_loss, r->train_acc,
+           r->val_loss, r->val_acc, r->lr, r->epoch_s, r->elapsed_s);
     fflush(stdout);
 }
 
-static double metric_value(const struct nn_train_result *res,
-                           const char *name) {
+static double metric_value(const struct nn_train_result *res, const char *name) {
     const struct nn_epoch_report *b = &res->best;
     if (!strcmp(name, "val_loss")) return b->val_loss;
     if (!strcmp(name, "train_loss")) return b->train_loss;
@@ -605,19 +616,16 @@ static double metric_value(const struct nn_train_result *res,
     return b->val_acc;
 }
 
-static void print_final(const struct cli *c, const struct nn_train_result *r,
-                        double elapsed_s) {
+static void print_final(const struct cli *c, const struct nn_train_result *r, double elapsed_s) {
     if (c->print_metric) {
-        printf("%.6g\n", r->is_diverged ? NAN
-                                        : metric_value(r, c->print_metric));
+        printf("%.6g\n", r->is_diverged ? NAN : metric_value(r, c->print_metric));
         fflush(stdout);
         return;
     }
     const struct nn_epoch_report *b = &r->best;
     printf("{\"final\":true,\"diverged\":%s,\"interrupted\":%s,"
            "\"stopped_early\":%s,\"epochs_run\":%d,",
-           r->is_diverged ? "true" : "false",
-           r->is_interrupted ? "true" : "false",
+           r->is_diverged ? "true" : "false", r->is_interrupted ? "true" : "false",
            r->is_stopped_early ? "true" : "false", r->epochs_run);
     if (b->epoch > 0) {
         printf("\"best_epoch\":%d,\"train_loss\":%.6f,\"train_accuracy\":%.6f,"
@@ -630,16 +638,15 @@ static void print_final(const struct cli *c, const struct nn_train_result *r,
                "\"val_loss\":null,\"val_accuracy\":null,");
     }
     if (r->has_test) {
-        printf("\"test_loss\":%.6f,\"test_accuracy\":%.6f,", r->test_loss,
-               r->test_acc);
+        printf("\"test_loss\":%.6f,\"test_accuracy\":%.6f,", r->test_loss, r->test_acc);
     }
-    printf("\"n_params\":%zu,\"weights_crc\":\"%08x\",\"elapsed_s\":%.3f}\n",
-           r->n_params, r->weights_crc, elapsed_s);
+    printf("\"n_params\":%zu,\"weights_crc\":\"%08x\",\"elapsed_s\":%.3f}\n", r->n_params,
+           r->weights_crc, elapsed_s);
     fflush(stdout);
 }
 
-static int load_data(const struct cli *c, struct nn_dataset *train,
-                     struct nn_dataset *test, struct nn_err *e) {
+static int load_data(const struct cli *c, struct nn_dataset *train, struct nn_dataset *test,
+                     struct nn_err *e) {
     if (c->synthetic) {
         nn_data_synthetic(train, c->synthetic, c->cfg.seed);
         if (c->is_test) nn_data_synthetic(test, c->synthetic / 6 + 1, 7777);
@@ -656,8 +663,7 @@ static int load_data(const struct cli *c, struct nn_dataset *train,
 }
 
 static int exit_error(const struct nn_err *e) {
-    bool is_input = e->code && (!strcmp(e->code, NN_ERR_INPUT) ||
-                                !strcmp(e->code, NN_ERR_CKPT));
+    bool is_input = e->code && (!strcmp(e->code, NN_ERR_INPUT) || !strcmp(e->code, NN_ERR_CKPT));
     nn_log_error(e->code ? e->code : "error", "msg=\"%s\"", e->msg);
     return is_input ? EXIT_BAD_INPUT : 1;
 }
@@ -689,8 +695,7 @@ int main(int argc, char **argv) {
     struct nn_train_result res;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = nn_train_run(&c.cfg, &train, c.is_test ? &test : NULL,
-                          print_epoch, &c, &res, &e);
+    int rc = nn_train_run(&c.cfg, &train, c.is_test ? &test : NULL, print_epoch, &c, &res, &e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     nn_data_cleanup(&train);
     nn_data_cleanup(&test);
@@ -698,8 +703,7 @@ int main(int argc, char **argv) {
     if (rc < 0) {
         status = exit_error(&e);
     } else {
-        double dt = (double)(t1.tv_sec - t0.tv_sec) +
-                    (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
         print_final(&c, &res, dt);
         if (ferror(stdout) || fflush(stdout) != 0) {
             /* The protocol is the trainer's only output: losing it is a
@@ -713,8 +717,8 @@ int main(int argc, char **argv) {
             nn_log_warn("interrupted", "epoch=%d", res.epochs_run);
             status = EXIT_SIGTERM;
         } else {
-            nn_log_info("run_end", "best_epoch=%d val_accuracy=%.4f",
-                        res.best.epoch, res.best.val_acc);
+            nn_log_info("run_end", "best_epoch=%d val_accuracy=%.4f", res.best.epoch,
+                        res.best.val_acc);
         }
     }
     nn_par_stop();

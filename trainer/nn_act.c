@@ -30,8 +30,7 @@ const char *nn_act_name(enum nn_act a) {
 }
 
 /* y = f(x) on [0, n): one slice of a forward pass. */
-static void forward_range(enum nn_act a, const float *x, float *y,
-                          size_t n) {
+static void forward_range(enum nn_act a, const float *x, float *y, size_t n) {
     const float inv_sqrt2 = 0.70710678f;
     switch (a) {
     case NN_ACT_RELU:
@@ -48,8 +47,8 @@ static void forward_range(enum nn_act a, const float *x, float *y,
     }
 }
 
-static void backward_range(enum nn_act a, const float *x, const float *y,
-                           const float *dy, float *dx, size_t n) {
+static void backward_range(enum nn_act a, const float *x, const float *y, const float *dy,
+                           float *dx, size_t n) {
     const float inv_sqrt2 = 0.70710678f;
     const float inv_sqrt_2pi = 0.39894228f;
     switch (a) {
@@ -88,8 +87,7 @@ static void act_slice(void *ctx, size_t task, size_t thread) {
         forward_range(j->a, j->x + lo, j->out + lo, hi - lo);
         return;
     }
-    backward_range(j->a, j->x + lo, j->y_in + lo, j->dy + lo, j->out + lo,
-                   hi - lo);
+    backward_range(j->a, j->x + lo, j->y_in + lo, j->dy + lo, j->out + lo, hi - lo);
 }
 
 void nn_act_forward(enum nn_act a, const float *x, float *y, size_t n) {
@@ -97,8 +95,8 @@ void nn_act_forward(enum nn_act a, const float *x, float *y, size_t n) {
     nn_par_run(act_slice, &j, nn_par_threads());
 }
 
-void nn_act_backward(enum nn_act a, const float *x, const float *y,
-                     const float *dy, float *dx, size_t n) {
+void nn_act_backward(enum nn_act a, const float *x, const float *y, const float *dy, float *dx,
+                     size_t n) {
     struct act_job j = {a, x, y, dy, dx, n};
     nn_par_run(act_slice, &j, nn_par_threads());
 }

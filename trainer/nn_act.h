@@ -19,7 +19,7 @@ const char *nn_act_name(enum nn_act a);
 void nn_act_forward(enum nn_act a, const float *x, float *y, size_t n);
 
 /* dx[i] = f'(x[i]) * dy[i]; y must hold the forward output (tanh uses it). */
-void nn_act_backward(enum nn_act a, const float *x, const float *y,
-                     const float *dy, float *dx, size_t n);
+void nn_act_backward(enum nn_act a, const float *x, const float *y, const float *dy, float *dx,
+                     size_t n);
 
 #endif

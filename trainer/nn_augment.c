@@ -16,19 +16,17 @@ static float pixel_at(const uint8_t *src, size_t h, size_t w, int y, int x) {
     return src[(size_t)y * w + (size_t)x];
 }
 
-static float sample_bilinear(const uint8_t *src, size_t h, size_t w,
-                             float fy, float fx) {
+static float sample_bilinear(const uint8_t *src, size_t h, size_t w, float fy, float fx) {
     int y0 = (int)floorf(fy), x0 = (int)floorf(fx);
     float ay = fy - (float)y0, ax = fx - (float)x0;
-    float top = (1 - ax) * pixel_at(src, h, w, y0, x0) +
-                ax * pixel_at(src, h, w, y0, x0 + 1);
-    float bot = (1 - ax) * pixel_at(src, h, w, y0 + 1, x0) +
-                ax * pixel_at(src, h, w, y0 + 1, x0 + 1);
+    float top = (1 - ax) * pixel_at(src, h, w, y0, x0) + ax * pixel_at(src, h, w, y0, x0 + 1);
+    float bot =
+        (1 - ax) * pixel_at(src, h, w, y0 + 1, x0) + ax * pixel_at(src, h, w, y0 + 1, x0 + 1);
     return (1 - ay) * top + ay * bot;
 }
 
-void nn_augment_image(const uint8_t *src, float *dst, size_t h, size_t w,
-                      const struct nn_aug *cfg, struct nn_rng *rng) {
+void nn_augment_image(const uint8_t *src, float *dst, size_t h, size_t w, const struct nn_aug *cfg,
+                      struct nn_rng *rng) {
     /* Draw in a fixed order whatever is switched on, so runs with the
      * same flags and seed see the same images. */
     int sy = 0, sx = 0;

@@ -12,9 +12,9 @@
 #include "nn_rng.h"
 
 struct nn_aug {
-    int shift_px;       /* max shift each way in pixels, 0 = off */
-    float rotate_deg;   /* max rotation each way in degrees, 0 = off */
-    bool is_flip;       /* flip left-right with probability 1/2 */
+    int shift_px;     /* max shift each way in pixels, 0 = off */
+    float rotate_deg; /* max rotation each way in degrees, 0 = off */
+    bool is_flip;     /* flip left-right with probability 1/2 */
 };
 
 /* True when cfg asks for any augmentation at all. */
@@ -22,7 +22,7 @@ bool nn_augment_is_on(const struct nn_aug *cfg);
 
 /* Write src: (h, w) uint8 to dst: (h, w) floats in [0, 1], moved by one
  * random draw of cfg. Pixels that come from outside the image are 0. */
-void nn_augment_image(const uint8_t *src, float *dst, size_t h, size_t w,
-                      const struct nn_aug *cfg, struct nn_rng *rng);
+void nn_augment_image(const uint8_t *src, float *dst, size_t h, size_t w, const struct nn_aug *cfg,
+                      struct nn_rng *rng);
 
 #endif

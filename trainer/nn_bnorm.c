@@ -11,8 +11,8 @@ static size_t at(const struct nn_bnorm *l, size_t ch, size_t j, size_t m) {
     return l->is_dense ? j * l->c + ch : ch * m + j;
 }
 
-static void channel_stats(const struct nn_bnorm *l, const float *x, size_t ch,
-                          size_t m, double *mean, double *var) {
+static void channel_stats(const struct nn_bnorm *l, const float *x, size_t ch, size_t m,
+                          double *mean, double *var) {
     double s = 0.0;
     for (size_t j = 0; j < m; j++) s += x[at(l, ch, j, m)];
     double mu = s / (double)m;
@@ -25,8 +25,7 @@ static void channel_stats(const struct nn_bnorm *l, const float *x, size_t ch,
     *var = v / (double)m;
 }
 
-void nn_bnorm_forward(const struct nn_bnorm *l, const float *x, float *y,
-                      size_t m, bool is_train) {
+void nn_bnorm_forward(const struct nn_bnorm *l, const float *x, float *y, size_t m, bool is_train) {
     for (size_t ch = 0; ch < l->c; ch++) {
         double mean = l->run_mean[ch], var = l->run_var[ch];
         if (is_train) {
@@ -47,8 +46,7 @@ void nn_bnorm_forward(const struct nn_bnorm *l, const float *x, float *y,
     }
 }
 
-void nn_bnorm_backward(const struct nn_bnorm *l, const float *dy, float *dx,
-                       size_t m) {
+void nn_bnorm_backward(const struct nn_bnorm *l, const float *dy, float *dx, size_t m) {
     for (size_t ch = 0; ch < l->c; ch++) {
         double sg = 0.0, sb = 0.0;
         for (size_t j = 0; j < m; j++) {

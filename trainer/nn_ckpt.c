@@ -51,8 +51,7 @@ static int write_all(int fd, const void *buf, size_t n) {
 }
 
 /* Build header + compressed body in one new buffer; *n_out its size. */
-static uint8_t *pack(const struct nn_ckpt_part *parts, size_t n,
-                     size_t *n_out) {
+static uint8_t *pack(const struct nn_ckpt_part *parts, size_t n, size_t *n_out) {
     size_t raw_n = total_bytes(parts, n);
     uint8_t *raw = nn_xmalloc(raw_n, 1);
     size_t off = 0;
@@ -77,8 +76,7 @@ static uint8_t *pack(const struct nn_ckpt_part *parts, size_t n,
     return out;
 }
 
-int nn_ckpt_save(const char *path, const struct nn_ckpt_part *parts,
-                 size_t n, struct nn_err *e) {
+int nn_ckpt_save(const char *path, const struct nn_ckpt_part *parts, size_t n, struct nn_err *e) {
     size_t file_n;
     uint8_t *file = pack(parts, n, &file_n);
     char tmp[4096];
@@ -86,8 +84,7 @@ int nn_ckpt_save(const char *path, const struct nn_ckpt_part *parts,
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         free(file);
-        return nn_err_set(e, NN_ERR_IO, "cannot create checkpoint %s: %s",
-                          tmp, strerror(errno));
+        return nn_err_set(e, NN_ERR_IO, "cannot create checkpoint %s: %s", tmp, strerror(errno));
     }
     /* fsync before rename: otherwise a crash can leave the new name
      * pointing at an empty file. */
@@ -123,32 +120,36 @@ static uint8_t *read_file(const char *path, size_t *n_out) {
 
 /* Check the header and inflate the body into parts; fills e on failure. */
 static int unpack(const uint8_t *file, size_t file_n, const char *path,
-                  const struct nn_ckpt_part *parts, size_t n,
-                  struct nn_err *e) {
+                  const struct nn_ckpt_part *parts, size_t n, struct nn_err *e) {
     uint64_t raw_n, packed_n;
     uint32_t crc;
     if (file_n < HEADER_BYTES || memcmp(file, MAGIC, 8) != 0) {
-        return nn_err_set(e, NN_ERR_CKPT, "checkpoint %s: not a checkpoint",
-                          path);
+        return nn_err_set(e, NN_ERR_CKPT, "checkpoint %s: not a checkpoint", path);
     }
     memcpy(&raw_n, file + 8, 8);
     memcpy(&packed_n, file + 16, 8);
     memcpy(&crc, file + 24, 4);
     if (packed_n != file_n - HEADER_BYTES) {
-        return nn_err_set(e, NN_ERR_CKPT, "checkpoint %s is corrupt "
-                          "(length mismatch)", path);
+        return nn_err_set(e, NN_ERR_CKPT,
+                          "checkpoint %s is corrupt "
+                          "(length mismatch)",
+                          path);
     }
     if (raw_n != total_bytes(parts, n)) {
-        return nn_err_set(e, NN_ERR_CKPT, "checkpoint %s was saved by a "
-                          "different model or version", path);
+        return nn_err_set(e, NN_ERR_CKPT,
+                          "checkpoint %s was saved by a "
+                          "different model or version",
+                          path);
     }
     uint8_t *raw = nn_xmalloc(raw_n, 1);
     uLongf got = raw_n;
     int zrc = uncompress(raw, &got, file + HEADER_BYTES, packed_n);
     if (zrc != Z_OK || got != raw_n || nn_ckpt_crc(raw, raw_n) != crc) {
         free(raw);
-        return nn_err_set(e, NN_ERR_CKPT, "checkpoint %s is corrupt "
-                          "(checksum mismatch)", path);
+        return nn_err_set(e, NN_ERR_CKPT,
+                          "checkpoint %s is corrupt "
+                          "(checksum mismatch)",
+                          path);
     }
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
@@ -159,13 +160,11 @@ static int unpack(const uint8_t *file, size_t file_n, const char *path,
     return 0;
 }
 
-int nn_ckpt_load(const char *path, const struct nn_ckpt_part *parts,
-                 size_t n, struct nn_err *e) {
+int nn_ckpt_load(const char *path, const struct nn_ckpt_part *parts, size_t n, struct nn_err *e) {
     size_t file_n;
     uint8_t *file = read_file(path, &file_n);
     if (!file) {
-        return nn_err_set(e, NN_ERR_CKPT, "cannot open checkpoint %s: %s",
-                          path, strerror(errno));
+        return nn_err_set(e, NN_ERR_CKPT, "cannot open checkpoint %s: %s", path, strerror(errno));
     }
     int rc = unpack(file, file_n, path, parts, n, e);
     free(file);

@@ -38,8 +38,7 @@ size_t nn_conv_out_size(const struct nn_conv *l, size_t h) {
 
 /* Column floats per image: (c_in*k*k, oh*ow). */
 static size_t col_floats_per_image(const struct nn_conv *l) {
-    return l->c_in * l->k * l->k * nn_conv_out_size(l, l->h) *
-           nn_conv_out_size(l, l->w);
+    return l->c_in * l->k * l->k * nn_conv_out_size(l, l->h) * nn_conv_out_size(l, l->w);
 }
 
 static size_t chunk_images(const struct nn_conv *l) {
@@ -70,8 +69,7 @@ size_t nn_conv_workspace_floats(const struct nn_conv *l) {
 
 /* Output columns [*lo, *hi) whose input column ox + kj - pad lies in
  * [0, w); the others read padding. */
-static void valid_cols(const struct nn_conv *l, size_t kj, size_t *lo,
-                       size_t *hi) {
+static void valid_cols(const struct nn_conv *l, size_t kj, size_t *lo, size_t *hi) {
     size_t ow = nn_conv_out_size(l, l->w);
     long a = (long)l->pad - (long)kj;
     long b = (long)l->w + (long)l->pad - (long)kj;
@@ -82,8 +80,7 @@ static void valid_cols(const struct nn_conv *l, size_t kj, size_t *lo,
 
 /* Rows [*lo, *hi) of a plane of output whose input row oy + ki - pad
  * lies in [0, h); valid_cols for columns. */
-static void valid_rows(const struct nn_conv *l, size_t ki, size_t *lo,
-                       size_t *hi) {
+static void valid_rows(const struct nn_conv *l, size_t ki, size_t *lo, size_t *hi) {
     size_t oh = nn_conv_out_size(l, l->h);
     long a = (long)l->pad - (long)ki;
     long b = (long)l->h + (long)l->pad - (long)ki;
@@ -99,8 +96,7 @@ struct window {
     size_t ki, kj, y0, y1, lo, hi;
 };
 
-static void zero_column(float *p, size_t ow, size_t i,
-                        const struct window *v) {
+static void zero_column(float *p, size_t ow, size_t i, const struct window *v) {
     for (size_t oy = v->y0; oy < v->y1; oy++) p[oy * ow + i] = 0.0f;
 }
 
@@ -115,8 +111,8 @@ static void zero_edges(float *p, size_t ow, const struct window *v) {
  * kernel offset of v. With "same" padding (w == ow) the valid part is one
  * shifted copy of the image: it runs across row ends, and the columns it
  * wrongly fills from the neighbouring row are zeroed after. */
-static void im2col_plane(const struct nn_conv *l, const float *img,
-                         const struct window *v, float *dst) {
+static void im2col_plane(const struct nn_conv *l, const float *img, const struct window *v,
+                         float *dst) {
     size_t w = l->w, ow = nn_conv_out_size(l, w);
     size_t oh = nn_conv_out_size(l, l->h);
     if (v->y0 == v->y1 || v->lo == v->hi) {
@@ -128,8 +124,7 @@ static void im2col_plane(const struct nn_conv *l, const float *img,
         memset(dst + v->y1 * ow, 0, (oh - v->y1) * ow * sizeof *dst);
     }
     /* The input pixel under output (y0, lo). */
-    const float *src =
-        img + (v->y0 + v->ki - l->pad) * w + v->lo + v->kj - l->pad;
+    const float *src = img + (v->y0 + v->ki - l->pad) * w + v->lo + v->kj - l->pad;
     if (w == ow) {
         size_t first = v->y0 * ow + v->lo, last = (v->y1 - 1) * ow + v->hi;
         memcpy(dst + first, src, (last - first) * sizeof *dst);
@@ -143,8 +138,8 @@ static void im2col_plane(const struct nn_conv *l, const float *img,
 
 /* Copy the patches of images [b0, b0+nb) of x: (c_in, batch, h, w) into
  * col: (c_in*k*k, nb*oh*ow), zero where the kernel hangs over an edge. */
-static void im2col(const struct nn_conv *l, const float *x, size_t batch,
-                   size_t b0, size_t nb, float *col) {
+static void im2col(const struct nn_conv *l, const float *x, size_t batch, size_t b0, size_t nb,
+                   float *col) {
     size_t k = l->k, hw = l->h * l->w;
     size_t ohw = nn_conv_out_size(l, l->h) * nn_conv_out_size(l, l->w);
     for (size_t r = 0; r < l->c_in * k * k; r++) {
@@ -153,8 +148,7 @@ static void im2col(const struct nn_conv *l, const float *x, size_t batch,
         valid_rows(l, v.ki, &v.y0, &v.y1);
         valid_cols(l, v.kj, &v.lo, &v.hi);
         for (size_t b = 0; b < nb; b++) {
-            im2col_plane(l, x + (c * batch + b0 + b) * hw, &v,
-                         col + (r * nb + b) * ohw);
+            im2col_plane(l, x + (c * batch + b0 + b) * hw, &v, col + (r * nb + b) * ohw);
         }
     }
 }
@@ -162,13 +156,11 @@ static void im2col(const struct nn_conv *l, const float *x, size_t batch,
 /* The adjoint of im2col_plane: add src: (oh, ow) onto img: (h, w). It
  * zeroes src's padding entries first so that, with "same" padding, the
  * valid part is again one shifted run whose wrapped entries add zero. */
-static void col2im_plane(const struct nn_conv *l, float *src,
-                         const struct window *v, float *img) {
+static void col2im_plane(const struct nn_conv *l, float *src, const struct window *v, float *img) {
     size_t w = l->w, ow = nn_conv_out_size(l, w);
     if (v->y0 == v->y1 || v->lo == v->hi) return;
     /* The input pixel under output (y0, lo). */
-    float *dst =
-        img + (v->y0 + v->ki - l->pad) * w + v->lo + v->kj - l->pad;
+    float *dst = img + (v->y0 + v->ki - l->pad) * w + v->lo + v->kj - l->pad;
     if (w == ow) {
         zero_edges(src, ow, v);
         size_t first = v->y0 * ow + v->lo, last = (v->y1 - 1) * ow + v->hi;
@@ -185,8 +177,8 @@ static void col2im_plane(const struct nn_conv *l, float *src,
 
 /* The adjoint of im2col: add col's entries (which it clobbers) onto
  * images [b0, b0+nb) of dx, which it zeroes first. */
-static void col2im(const struct nn_conv *l, float *col, size_t batch,
-                   size_t b0, size_t nb, float *dx) {
+static void col2im(const struct nn_conv *l, float *col, size_t batch, size_t b0, size_t nb,
+                   float *dx) {
     size_t k = l->k, hw = l->h * l->w;
     size_t ohw = nn_conv_out_size(l, l->h) * nn_conv_out_size(l, l->w);
     for (size_t c = 0; c < l->c_in; c++) {
@@ -198,8 +190,7 @@ static void col2im(const struct nn_conv *l, float *col, size_t batch,
         valid_rows(l, v.ki, &v.y0, &v.y1);
         valid_cols(l, v.kj, &v.lo, &v.hi);
         for (size_t b = 0; b < nb; b++) {
-            col2im_plane(l, col + (r * nb + b) * ohw, &v,
-                         dx + (c * batch + b0 + b) * hw);
+            col2im_plane(l, col + (r * nb + b) * ohw, &v, dx + (c * batch + b0 + b) * hw);
         }
     }
 }
@@ -221,8 +212,7 @@ static float *slot_sums(const struct nn_conv *l, size_t s) {
     return l->ws + nn_par_threads() * col_floats(l) + s * slot_floats(l);
 }
 
-static void chunk_bounds(const struct conv_job *j, size_t task, size_t *b0,
-                         size_t *nb) {
+static void chunk_bounds(const struct conv_job *j, size_t task, size_t *b0, size_t *nb) {
     size_t step = chunk_images(j->l);
     *b0 = task * step;
     *nb = j->batch - *b0 < step ? j->batch - *b0 : step;
@@ -241,13 +231,11 @@ static void forward_chunk(void *ctx, size_t task, size_t thread) {
         for (size_t i = 0; i < m; i++) y[c * n + i] = l->b[c];
     }
     im2col(l, j->x, j->batch, b0, nb, col);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)l->c_out,
-                (int)m, (int)ckk, 1.0f, l->weight, (int)ckk, col, (int)m,
-                1.0f, y, (int)n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)l->c_out, (int)m, (int)ckk, 1.0f,
+                l->weight, (int)ckk, col, (int)m, 1.0f, y, (int)n);
 }
 
-void nn_conv_forward(const struct nn_conv *l, const float *x, float *y,
-                     size_t batch) {
+void nn_conv_forward(const struct nn_conv *l, const float *x, float *y, size_t batch) {
     struct conv_job j = {l, x, NULL, y, batch};
     size_t step = chunk_images(l);
     nn_par_run(forward_chunk, &j, (batch + step - 1) / step);
@@ -269,8 +257,7 @@ static float sum16(const float *x, size_t n) {
 
 /* Add chunk `chunk`'s share of dw and db to the partial sums at dw (db
  * follows it), then (when dx is wanted) write the chunk's images of dx. */
-static void backward_chunk(const struct conv_job *j, size_t chunk,
-                           float *col, float *dw) {
+static void backward_chunk(const struct conv_job *j, size_t chunk, float *col, float *dw) {
     const struct nn_conv *l = j->l;
     size_t ohw = nn_conv_out_size(l, l->h) * nn_conv_out_size(l, l->w);
     size_t n = j->batch * ohw, ckk = l->c_in * l->k * l->k, b0, nb;
@@ -282,15 +269,13 @@ static void backward_chunk(const struct conv_job *j, size_t chunk,
     for (size_t c = 0; c < l->c_out; c++) db[c] += sum16(dy + c * n, m);
     im2col(l, j->x, j->batch, b0, nb, col);
     /* dw: (c_out, ckk) += dy[:, chunk] * col^T: (m, ckk) */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)l->c_out,
-                (int)ckk, (int)m, 1.0f, dy, (int)n, col, (int)m, 1.0f, dw,
-                (int)ckk);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)l->c_out, (int)ckk, (int)m, 1.0f, dy,
+                (int)n, col, (int)m, 1.0f, dw, (int)ckk);
     if (!j->out) return;
     /* The columns are spent, so col now takes
      * dcol: (ckk, m) = w^T: (ckk, c_out) * dy[:, chunk]. */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk, (int)m,
-                (int)l->c_out, 1.0f, l->weight, (int)ckk, dy, (int)n, 0.0f,
-                col, (int)m);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk, (int)m, (int)l->c_out, 1.0f,
+                l->weight, (int)ckk, dy, (int)n, 0.0f, col, (int)m);
     col2im(l, col, j->batch, b0, nb, j->out);
 }
 
@@ -310,8 +295,8 @@ static void backward_slot(void *ctx, size_t slot, size_t thread) {
     }
 }
 
-void nn_conv_backward(const struct nn_conv *l, const float *x,
-                      const float *dy, float *dx, size_t batch) {
+void nn_conv_backward(const struct nn_conv *l, const float *x, const float *dy, float *dx,
+                      size_t batch) {
     struct conv_job j = {l, x, dy, dx, batch};
     nn_par_run(backward_slot, &j, N_SLOTS);
 

@@ -26,12 +26,11 @@ size_t nn_conv_out_size(const struct nn_conv *l, size_t h);
 size_t nn_conv_workspace_floats(const struct nn_conv *l);
 
 /* y: (c_out, batch, oh, ow) = conv(x: (c_in, batch, h, w)) + b. */
-void nn_conv_forward(const struct nn_conv *l, const float *x, float *y,
-                     size_t batch);
+void nn_conv_forward(const struct nn_conv *l, const float *x, float *y, size_t batch);
 
 /* Overwrite dw and db from dy: (c_out, batch, oh, ow); when dx is not
  * NULL also write dx: (c_in, batch, h, w). */
-void nn_conv_backward(const struct nn_conv *l, const float *x,
-                      const float *dy, float *dx, size_t batch);
+void nn_conv_backward(const struct nn_conv *l, const float *x, const float *dy, float *dx,
+                      size_t batch);
 
 #endif

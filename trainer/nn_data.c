@@ -18,15 +18,13 @@
 #define MAX_IMAGES 100000000u // far above any MNIST-format set
 
 /* Read exactly n bytes or fail naming the file. */
-static int gz_read_all(gzFile f, void *buf, size_t n, const char *path,
-                       struct nn_err *e) {
+static int gz_read_all(gzFile f, void *buf, size_t n, const char *path, struct nn_err *e) {
     uint8_t *p = buf;
     while (n > 0) {
         unsigned chunk = n > (1u << 30) ? (1u << 30) : (unsigned)n;
         int got = gzread(f, p, chunk);
         if (got <= 0) {
-            return nn_err_set(e, NN_ERR_INPUT,
-                              "data file %s is truncated or corrupt", path);
+            return nn_err_set(e, NN_ERR_INPUT, "data file %s is truncated or corrupt", path);
         }
         p += got;
         n -= (size_t)got;
@@ -34,19 +32,17 @@ static int gz_read_all(gzFile f, void *buf, size_t n, const char *path,
     return 0;
 }
 
-static int read_be32(gzFile f, uint32_t *out, const char *path,
-                     struct nn_err *e) {
+static int read_be32(gzFile f, uint32_t *out, const char *path, struct nn_err *e) {
     uint8_t b[4];
     if (gz_read_all(f, b, 4, path, e) < 0) return -1;
-    *out = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-           (uint32_t)b[2] << 8 | b[3];
+    *out = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
     return 0;
 }
 
 /* Open path, check its idx header (magic, then n_dims sizes) and return
  * the sizes in dims. */
-static gzFile open_idx(const char *path, uint32_t magic, uint32_t *dims,
-                       int n_dims, struct nn_err *e) {
+static gzFile open_idx(const char *path, uint32_t magic, uint32_t *dims, int n_dims,
+                       struct nn_err *e) {
     gzFile f = gzopen(path, "rb");
     if (!f) {
         nn_err_set(e, NN_ERR_INPUT, "cannot open data file %s", path);
@@ -73,15 +69,13 @@ fail:
 
 /* Read the body and make sure the stream ends where the header says:
  * a truncated file fails the read, a wrong length fails here. */
-static int read_body(gzFile f, void *buf, size_t n, size_t n_total,
-                     const char *path, struct nn_err *e) {
+static int read_body(gzFile f, void *buf, size_t n, size_t n_total, const char *path,
+                     struct nn_err *e) {
     if (gz_read_all(f, buf, n, path, e) < 0) return -1;
     if (n < n_total) return 0; // --limit-train: the rest is not read
     uint8_t extra;
     if (gzread(f, &extra, 1) != 0) {
-        return nn_err_set(e, NN_ERR_INPUT,
-                          "data file %s is longer than its header says",
-                          path);
+        return nn_err_set(e, NN_ERR_INPUT, "data file %s is longer than its header says", path);
     }
     int zerr;
     gzerror(f, &zerr);
@@ -91,52 +85,46 @@ static int read_body(gzFile f, void *buf, size_t n, size_t n_total,
     return 0;
 }
 
-static int load_images(struct nn_dataset *ds, const char *path, size_t limit,
-                       struct nn_err *e) {
+static int load_images(struct nn_dataset *ds, const char *path, size_t limit, struct nn_err *e) {
     uint32_t dims[3];
     gzFile f = open_idx(path, IDX_MAGIC_U8_3D, dims, 3, e);
     if (!f) return -1;
     if (dims[1] > 1024 || dims[2] > 1024) {
         gzclose(f);
-        return nn_err_set(e, NN_ERR_INPUT, "data file %s: images too large",
-                          path);
+        return nn_err_set(e, NN_ERR_INPUT, "data file %s: images too large", path);
     }
     ds->n = limit > 0 && limit < dims[0] ? limit : dims[0];
     ds->h = dims[1];
     ds->w = dims[2];
     size_t n_bytes = ds->n * ds->h * ds->w; // bounded by the checks above
     ds->pixels = nn_xmalloc(n_bytes, 1);
-    int rc = read_body(f, ds->pixels, n_bytes,
-                       (size_t)dims[0] * ds->h * ds->w, path, e);
+    int rc = read_body(f, ds->pixels, n_bytes, (size_t)dims[0] * ds->h * ds->w, path, e);
     gzclose(f);
     return rc;
 }
 
-static int load_labels(struct nn_dataset *ds, const char *path,
-                       struct nn_err *e) {
+static int load_labels(struct nn_dataset *ds, const char *path, struct nn_err *e) {
     uint32_t n;
     gzFile f = open_idx(path, IDX_MAGIC_U8_1D, &n, 1, e);
     if (!f) return -1;
     if (n < ds->n) {
         gzclose(f);
-        return nn_err_set(e, NN_ERR_INPUT,
-                          "data file %s has fewer labels than images", path);
+        return nn_err_set(e, NN_ERR_INPUT, "data file %s has fewer labels than images", path);
     }
     ds->labels = nn_xmalloc(ds->n, 1);
     int rc = read_body(f, ds->labels, ds->n, n, path, e);
     gzclose(f);
     for (size_t i = 0; rc == 0 && i < ds->n; i++) {
         if (ds->labels[i] >= N_CLASSES) {
-            rc = nn_err_set(e, NN_ERR_INPUT,
-                            "data file %s has label %u out of 0..9", path,
+            rc = nn_err_set(e, NN_ERR_INPUT, "data file %s has label %u out of 0..9", path,
                             ds->labels[i]);
         }
     }
     return rc;
 }
 
-int nn_data_load(struct nn_dataset *ds, const char *dir, const char *prefix,
-                 size_t limit, struct nn_err *e) {
+int nn_data_load(struct nn_dataset *ds, const char *dir, const char *prefix, size_t limit,
+                 struct nn_err *e) {
     memset(ds, 0, sizeof *ds);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, prefix);
@@ -181,8 +169,7 @@ void nn_data_cleanup(struct nn_dataset *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
-void nn_data_split(struct nn_split *s, size_t n, double val_fraction,
-                   uint64_t seed) {
+void nn_data_split(struct nn_split *s, size_t n, double val_fraction, uint64_t seed) {
     uint32_t *all = nn_xmalloc(n, sizeof *all);
     for (size_t i = 0; i < n; i++) all[i] = (uint32_t)i;
     struct nn_rng r;
@@ -206,8 +193,7 @@ void nn_data_split_cleanup(struct nn_split *s) {
     memset(s, 0, sizeof *s);
 }
 
-void nn_data_batch(const struct nn_dataset *ds, const uint32_t *idx,
-                   size_t n, float *x, uint8_t *y,
+void nn_data_batch(const struct nn_dataset *ds, const uint32_t *idx, size_t n, float *x, uint8_t *y,
                    const struct nn_aug *aug, struct nn_rng *rng) {
     size_t hw = ds->h * ds->w;
     bool is_aug = nn_augment_is_on(aug);

@@ -15,12 +15,11 @@ struct nn_dense {
 };
 
 /* y: (batch, n_out) = x: (batch, n_in) W^T + b. */
-void nn_dense_forward(const struct nn_dense *l, const float *x, float *y,
-                      size_t batch);
+void nn_dense_forward(const struct nn_dense *l, const float *x, float *y, size_t batch);
 
 /* Given dy: (batch, n_out), overwrite dw and db with the gradients of this
  * batch and, when dx is not NULL, write dx: (batch, n_in). */
-void nn_dense_backward(const struct nn_dense *l, const float *x,
-                       const float *dy, float *dx, size_t batch);
+void nn_dense_backward(const struct nn_dense *l, const float *x, const float *dy, float *dx,
+                       size_t batch);
 
 #endif

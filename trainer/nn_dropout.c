@@ -19,15 +19,14 @@ static void draw_mask(float p, uint8_t *mask, size_t n, struct nn_rng *rng) {
     }
 }
 
-void nn_dropout_forward(float p, const float *x, float *y, uint8_t *mask,
-                        size_t n, struct nn_rng *rng) {
+void nn_dropout_forward(float p, const float *x, float *y, uint8_t *mask, size_t n,
+                        struct nn_rng *rng) {
     if (rng) draw_mask(p, mask, n, rng);
     float scale = 1.0f / (1.0f - p);
     for (size_t i = 0; i < n; i++) y[i] = mask[i] ? x[i] * scale : 0.0f;
 }
 
-void nn_dropout_backward(float p, const float *dy, const uint8_t *mask,
-                         float *dx, size_t n) {
+void nn_dropout_backward(float p, const float *dy, const uint8_t *mask, float *dx, size_t n) {
     float scale = 1.0f / (1.0f - p);
     for (size_t i = 0; i < n; i++) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
 }

@@ -13,11 +13,10 @@
 
 /* Draw mask: (n) of 0/1 from rng unless rng is NULL (then mask is used as
  * given, for tests), and write y = x * mask / (1 - p). p is in [0, 1). */
-void nn_dropout_forward(float p, const float *x, float *y, uint8_t *mask,
-                        size_t n, struct nn_rng *rng);
+void nn_dropout_forward(float p, const float *x, float *y, uint8_t *mask, size_t n,
+                        struct nn_rng *rng);
 
 /* dx = dy * mask / (1 - p). */
-void nn_dropout_backward(float p, const float *dy, const uint8_t *mask,
-                         float *dx, size_t n);
+void nn_dropout_backward(float p, const float *dy, const uint8_t *mask, float *dx, size_t n);
 
 #endif

@@ -6,9 +6,8 @@
 
 #include <math.h>
 
-double nn_loss_softmax_ce(const float *logits, const uint8_t *labels,
-                          size_t batch, size_t n_class, float *dlogits,
-                          size_t *n_correct) {
+double nn_loss_softmax_ce(const float *logits, const uint8_t *labels, size_t batch, size_t n_class,
+                          float *dlogits, size_t *n_correct) {
     double total = 0.0;
     size_t correct = 0;
     for (size_t i = 0; i < batch; i++) {

@@ -11,8 +11,7 @@
  * logits: (batch, n_class); labels: (batch). When dlogits is not NULL it
  * receives d(mean loss)/d logits, (batch, n_class). When n_correct is not
  * NULL it receives the number of rows whose arg-max equals the label. */
-double nn_loss_softmax_ce(const float *logits, const uint8_t *labels,
-                          size_t batch, size_t n_class, float *dlogits,
-                          size_t *n_correct);
+double nn_loss_softmax_ce(const float *logits, const uint8_t *labels, size_t batch, size_t n_class,
+                          float *dlogits, size_t *n_correct);
 
 #endif

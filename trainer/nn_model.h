@@ -22,12 +22,12 @@ struct nn_model_cfg {
     size_t n_hidden;
     size_t channels[NN_MAX_WIDTHS]; /* cnn: filters of each conv */
     size_t n_channels;
-    size_t kernel;         /* cnn: kernel size (odd) */
+    size_t kernel; /* cnn: kernel size (odd) */
     enum nn_act act;
-    float dropout;         /* after each hidden dense layer, 0 = none */
-    bool is_batch_norm;    /* mlp, cnn: batch norm before activations */
-    size_t depth;          /* resnet: residual blocks per stage */
-    size_t width;          /* resnet: channels of the first stage */
+    float dropout;      /* after each hidden dense layer, 0 = none */
+    bool is_batch_norm; /* mlp, cnn: batch norm before activations */
+    size_t depth;       /* resnet: residual blocks per stage */
+    size_t width;       /* resnet: channels of the first stage */
 };
 
 /* Map "mlp", "cnn" or "resnet"; -1 otherwise. */

@@ -33,8 +33,7 @@ size_t nn_net_next_index(const struct nn_net *net) {
 static struct nn_layer *push(struct nn_net *net, enum nn_kind kind) {
     if (net->n_layers == net->cap_layers) {
         net->cap_layers = net->cap_layers ? 2 * net->cap_layers : 16;
-        struct nn_layer *grown =
-            nn_xmalloc(net->cap_layers, sizeof *net->layers);
+        struct nn_layer *grown = nn_xmalloc(net->cap_layers, sizeof *net->layers);
         if (net->n_layers) {
             memcpy(grown, net->layers, net->n_layers * sizeof *grown);
         }
@@ -69,8 +68,8 @@ void nn_net_add_conv(struct nn_net *net, size_t c_out, size_t k) {
     cv->pad = k / 2; // "same" output size for odd k
     cv->h = l->in.h;
     cv->w = l->in.w;
-    l->out = (struct nn_shape){c_out, nn_conv_out_size(cv, cv->h),
-                               nn_conv_out_size(cv, cv->w), false};
+    l->out =
+        (struct nn_shape){c_out, nn_conv_out_size(cv, cv->h), nn_conv_out_size(cv, cv->w), false};
     l->n_params = c_out * cv->c_in * k * k + c_out;
 }
 
@@ -111,8 +110,7 @@ void nn_net_add_residual(struct nn_net *net, size_t from) {
 
 /* Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases, the
  * default of PyTorch's Linear and Conv2d, so accuracy compares fairly. */
-static void init_uniform(float *p, size_t n, size_t fan_in,
-                         struct nn_rng *rng) {
+static void init_uniform(float *p, size_t n, size_t fan_in, struct nn_rng *rng) {
     float bound = 1.0f / sqrtf((float)fan_in);
     for (size_t i = 0; i < n; i++) {
         p[i] = (2 * nn_rng_uniform(rng) - 1) * bound;
@@ -120,8 +118,7 @@ static void init_uniform(float *p, size_t n, size_t fan_in,
 }
 
 /* Point layer l's parameters at *p / *g / *buf and advance them. */
-static void bind_params(struct nn_layer *l, float **p, float **g,
-                        float **buf, struct nn_rng *rng) {
+static void bind_params(struct nn_layer *l, float **p, float **g, float **buf, struct nn_rng *rng) {
     if (l->kind == NN_DENSE) {
         struct nn_dense *d = &l->u.dense;
         d->w = *p;
@@ -177,8 +174,7 @@ static size_t act_floats(const struct nn_net *net, size_t i) {
     return total;
 }
 
-static void bind_layer_memory(struct nn_net *net, size_t i, float *a,
-                              uint8_t **m) {
+static void bind_layer_memory(struct nn_net *net, size_t i, float *a, uint8_t **m) {
     struct nn_layer *l = &net->layers[i];
     size_t n = net->max_batch * nn_shape_size(&l->out);
     l->y = a;
@@ -222,8 +218,7 @@ static void bind_activations(struct nn_net *net) {
     }
 }
 
-void nn_net_finish(struct nn_net *net, size_t max_batch,
-                   struct nn_rng *rng) {
+void nn_net_finish(struct nn_net *net, size_t max_batch, struct nn_rng *rng) {
     net->max_batch = max_batch;
     for (size_t i = 0; i < net->n_layers; i++) {
         net->n_params += net->layers[i].n_params;
@@ -252,8 +247,7 @@ void nn_net_cleanup(struct nn_net *net) {
 }
 
 /* Move between (c, batch, hw) and (batch, c*hw); is_back reverses it. */
-static void flatten(const float *src, float *dst, size_t c, size_t batch,
-                    size_t hw, bool is_back) {
+static void flatten(const float *src, float *dst, size_t c, size_t batch, size_t hw, bool is_back) {
     for (size_t ch = 0; ch < c; ch++) {
         for (size_t b = 0; b < batch; b++) {
             size_t spatial = (ch * batch + b) * hw;
@@ -267,21 +261,15 @@ static void flatten(const float *src, float *dst, size_t c, size_t batch,
     }
 }
 
-static void layer_forward(struct nn_net *net, size_t i, const float *x,
-                          size_t batch, bool is_train, struct nn_rng *rng) {
+static void layer_forward(struct nn_net *net, size_t i, const float *x, size_t batch, bool is_train,
+                          struct nn_rng *rng) {
     struct nn_layer *l = &net->layers[i];
     size_t n_in = batch * nn_shape_size(&l->in);
     switch (l->kind) {
     case NN_DENSE: nn_dense_forward(&l->u.dense, x, l->y, batch); break;
     case NN_CONV: nn_conv_forward(&l->u.conv, x, l->y, batch); break;
-    case NN_POOL:
-        nn_pool_forward(x, l->y, l->mask, l->in.c * batch, l->in.h,
-                        l->in.w);
-        break;
-    case NN_BNORM:
-        nn_bnorm_forward(&l->u.bn, x, l->y, batch * l->in.h * l->in.w,
-                         is_train);
-        break;
+    case NN_POOL: nn_pool_forward(x, l->y, l->mask, l->in.c * batch, l->in.h, l->in.w); break;
+    case NN_BNORM: nn_bnorm_forward(&l->u.bn, x, l->y, batch * l->in.h * l->in.w, is_train); break;
     case NN_ACT: nn_act_forward(l->act, x, l->y, n_in); break;
     case NN_DROPOUT:
         if (is_train && l->p > 0) {
@@ -290,9 +278,7 @@ static void layer_forward(struct nn_net *net, size_t i, const float *x,
             memcpy(l->y, x, n_in * sizeof *x);
         }
         break;
-    case NN_FLATTEN:
-        flatten(x, l->y, l->in.c, batch, l->in.h * l->in.w, false);
-        break;
+    case NN_FLATTEN: flatten(x, l->y, l->in.c, batch, l->in.h * l->in.w, false); break;
     case NN_ADD: {
         const float *s = net->layers[l->skip_from].y;
         for (size_t j = 0; j < n_in; j++) l->y[j] = x[j] + s[j];
@@ -301,8 +287,8 @@ static void layer_forward(struct nn_net *net, size_t i, const float *x,
     }
 }
 
-const float *nn_net_forward(struct nn_net *net, const float *x, size_t batch,
-                            bool is_train, struct nn_rng *rng) {
+const float *nn_net_forward(struct nn_net *net, const float *x, size_t batch, bool is_train,
+                            struct nn_rng *rng) {
     assert(batch <= net->max_batch);
     net->input = x;
     const float *in = x;
@@ -315,21 +301,15 @@ const float *nn_net_forward(struct nn_net *net, const float *x, size_t batch,
 
 /* Write the gradient at layer i's input into dx (NULL for the first
  * layer, whose input gradient nobody needs). */
-static void layer_backward(struct nn_net *net, size_t i, const float *x,
-                           float *dx, size_t batch) {
+static void layer_backward(struct nn_net *net, size_t i, const float *x, float *dx, size_t batch) {
     struct nn_layer *l = &net->layers[i];
     size_t n_in = batch * nn_shape_size(&l->in);
     if (!dx && l->kind != NN_DENSE && l->kind != NN_CONV) return;
     switch (l->kind) {
     case NN_DENSE: nn_dense_backward(&l->u.dense, x, l->dy, dx, batch); break;
     case NN_CONV: nn_conv_backward(&l->u.conv, x, l->dy, dx, batch); break;
-    case NN_POOL:
-        nn_pool_backward(l->dy, l->mask, dx, l->in.c * batch, l->in.h,
-                         l->in.w);
-        break;
-    case NN_BNORM:
-        nn_bnorm_backward(&l->u.bn, l->dy, dx, batch * l->in.h * l->in.w);
-        break;
+    case NN_POOL: nn_pool_backward(l->dy, l->mask, dx, l->in.c * batch, l->in.h, l->in.w); break;
+    case NN_BNORM: nn_bnorm_backward(&l->u.bn, l->dy, dx, batch * l->in.h * l->in.w); break;
     case NN_ACT: nn_act_backward(l->act, x, l->y, l->dy, dx, n_in); break;
     case NN_DROPOUT:
         if (l->p > 0) {
@@ -338,9 +318,7 @@ static void layer_backward(struct nn_net *net, size_t i, const float *x,
             memcpy(dx, l->dy, n_in * sizeof *dx);
         }
         break;
-    case NN_FLATTEN:
-        flatten(l->dy, dx, l->in.c, batch, l->in.h * l->in.w, true);
-        break;
+    case NN_FLATTEN: flatten(l->dy, dx, l->in.c, batch, l->in.h * l->in.w, true); break;
     case NN_ADD:
         memcpy(dx, l->dy, n_in * sizeof *dx);
         memcpy(net->layers[l->skip_from].dy_skip, l->dy, n_in * sizeof *dx);

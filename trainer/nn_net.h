@@ -18,10 +18,7 @@
 #include "nn_dense.h"
 #include "nn_rng.h"
 
-enum nn_kind {
-    NN_DENSE, NN_CONV, NN_POOL, NN_BNORM, NN_ACT, NN_DROPOUT, NN_FLATTEN,
-    NN_ADD
-};
+enum nn_kind { NN_DENSE, NN_CONV, NN_POOL, NN_BNORM, NN_ACT, NN_DROPOUT, NN_FLATTEN, NN_ADD };
 
 /* Per-sample shape; a flat vector of n is (n, 1, 1) with is_flat set.
  * Spatial tensors are stored (c, batch, h, w), flat ones (batch, n). */
@@ -38,27 +35,27 @@ struct nn_layer {
         struct nn_conv conv;
         struct nn_bnorm bn;
     } u;
-    enum nn_act act;       /* NN_ACT */
-    float p;               /* NN_DROPOUT: drop probability */
-    size_t skip_from;      /* NN_ADD: adds the output of this layer */
+    enum nn_act act;  /* NN_ACT */
+    float p;          /* NN_DROPOUT: drop probability */
+    size_t skip_from; /* NN_ADD: adds the output of this layer */
     size_t n_params, n_buffers;
-    float *y, *dy;         /* (batch, out) output and its gradient */
-    float *dy_skip;        /* gradient arriving through a skip, or NULL */
-    uint8_t *mask;         /* dropout mask or pool arg-max, (batch, out) */
+    float *y, *dy;  /* (batch, out) output and its gradient */
+    float *dy_skip; /* gradient arriving through a skip, or NULL */
+    uint8_t *mask;  /* dropout mask or pool arg-max, (batch, out) */
 };
 
 struct nn_net {
-    struct nn_shape in;       /* input per sample */
-    struct nn_layer *layers;  /* (n_layers), owned */
+    struct nn_shape in;      /* input per sample */
+    struct nn_layer *layers; /* (n_layers), owned */
     size_t n_layers, cap_layers;
     size_t max_batch;
-    float *params, *grads;    /* (n_params) each, owned */
-    float *buffers;           /* (n_buffers) running statistics, owned */
+    float *params, *grads; /* (n_params) each, owned */
+    float *buffers;        /* (n_buffers) running statistics, owned */
     size_t n_params, n_buffers;
-    float *act_block;         /* every y, dy and scratch, owned */
-    uint8_t *mask_block;      /* every mask, owned */
-    float *conv_ws;           /* shared conv workspace, owned */
-    const float *input;       /* last forward's x, borrowed */
+    float *act_block;    /* every y, dy and scratch, owned */
+    uint8_t *mask_block; /* every mask, owned */
+    float *conv_ws;      /* shared conv workspace, owned */
+    const float *input;  /* last forward's x, borrowed */
 };
 
 /* Start an empty network for inputs of shape (c, h, w) in caller storage;
@@ -83,14 +80,13 @@ size_t nn_net_next_index(const struct nn_net *net);
 
 /* Allocate parameters and activations for batches up to max_batch and
  * initialise weights like PyTorch's defaults, drawing from rng. */
-void nn_net_finish(struct nn_net *net, size_t max_batch,
-                   struct nn_rng *rng);
+void nn_net_finish(struct nn_net *net, size_t max_batch, struct nn_rng *rng);
 
 /* Run x: (batch, input) (borrowed until backward) through the net and
  * return the last layer's output (borrowed, valid until the next call).
  * rng drives dropout and may be NULL when is_train is false. */
-const float *nn_net_forward(struct nn_net *net, const float *x, size_t batch,
-                            bool is_train, struct nn_rng *rng);
+const float *nn_net_forward(struct nn_net *net, const float *x, size_t batch, bool is_train,
+                            struct nn_rng *rng);
 
 /* Given the gradient of the loss at the output, dout: (batch, out), fill
  * net->grads after a training forward pass of the same batch. */

@@ -13,8 +13,7 @@
 #include "nn_par.h"
 
 int nn_optim_parse(const char *name, enum nn_optim_kind *out) {
-    static const char *names[] = {"sgd", "momentum", "nesterov", "adam",
-                                  "adamw"};
+    static const char *names[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
     for (int i = 0; i < 5; i++) {
         if (strcmp(name, names[i]) == 0) {
             *out = (enum nn_optim_kind)i;
@@ -88,8 +87,7 @@ static void step_part(void *ctx, size_t task, size_t thread) {
     }
 }
 
-void nn_optim_step(struct nn_optim *o, float *params, const float *grads,
-                   float lr) {
+void nn_optim_step(struct nn_optim *o, float *params, const float *grads, float lr) {
     o->t++;
     struct step_job j = {o, params, grads, lr};
     nn_par_run(step_part, &j, nn_par_threads());

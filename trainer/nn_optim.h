@@ -15,13 +15,13 @@ enum nn_optim_kind { NN_SGD, NN_MOMENTUM, NN_NESTEROV, NN_ADAM, NN_ADAMW };
 
 struct nn_optim {
     enum nn_optim_kind kind;
-    float momentum;       /* NN_MOMENTUM, NN_NESTEROV */
-    float beta1, beta2;   /* Adam's moment decay rates */
-    float eps;            /* Adam's denominator guard */
-    float weight_decay;   /* L2 coefficient; decoupled for AdamW */
-    uint64_t t;           /* steps taken, for Adam's bias correction */
-    size_t n;             /* parameters */
-    float *m, *v;         /* (n) state each, owned; v only for Adam(W) */
+    float momentum;     /* NN_MOMENTUM, NN_NESTEROV */
+    float beta1, beta2; /* Adam's moment decay rates */
+    float eps;          /* Adam's denominator guard */
+    float weight_decay; /* L2 coefficient; decoupled for AdamW */
+    uint64_t t;         /* steps taken, for Adam's bias correction */
+    size_t n;           /* parameters */
+    float *m, *v;       /* (n) state each, owned; v only for Adam(W) */
 };
 
 /* Map "sgd", "momentum", "nesterov", "adam" or "adamw"; -1 otherwise. */
@@ -32,8 +32,7 @@ int nn_optim_parse(const char *name, enum nn_optim_kind *out);
 void nn_optim_init(struct nn_optim *o, size_t n);
 
 /* One update of params (n) from grads (n) at learning rate lr. */
-void nn_optim_step(struct nn_optim *o, float *params, const float *grads,
-                   float lr);
+void nn_optim_step(struct nn_optim *o, float *params, const float *grads, float lr);
 
 /* Scale grads so that their L2 norm is at most max_norm (> 0); return the
  * norm before clipping. */

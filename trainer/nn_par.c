@@ -16,14 +16,14 @@ struct pool {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
     pthread_t workers[NN_PAR_MAX_THREADS];
-    size_t n_threads;     /* including the caller */
-    unsigned long gen;    /* loops started so far */
-    size_t n_busy;        /* workers still in the current loop */
+    size_t n_threads;  /* including the caller */
+    unsigned long gen; /* loops started so far */
+    size_t n_busy;     /* workers still in the current loop */
     bool is_stopping;
-    nn_par_fn fn;         /* the current loop */
+    nn_par_fn fn; /* the current loop */
     void *ctx;
     size_t n_tasks;
-    atomic_size_t next;   /* next unclaimed task */
+    atomic_size_t next; /* next unclaimed task */
 };
 
 static struct pool pool = {
@@ -110,8 +110,7 @@ void nn_par_run(nn_par_fn fn, void *ctx, size_t n_tasks) {
     pthread_mutex_unlock(&pool.mu);
 }
 
-void nn_par_range(size_t n, size_t part, size_t n_parts, size_t align,
-                  size_t *lo, size_t *hi) {
+void nn_par_range(size_t n, size_t part, size_t n_parts, size_t align, size_t *lo, size_t *hi) {
     size_t step = (n + n_parts - 1) / n_parts;
     step = (step + align - 1) / align * align;
     *lo = part * step < n ? part * step : n;

@@ -35,7 +35,6 @@ void nn_par_run(nn_par_fn fn, void *ctx, size_t n_tasks);
 
 /* Part `part` of n_parts of [0, n): *lo and *hi, with every cut but the
  * last a multiple of `align` so vector loops and sgemm panels stay whole. */
-void nn_par_range(size_t n, size_t part, size_t n_parts, size_t align,
-                  size_t *lo, size_t *hi);
+void nn_par_range(size_t n, size_t part, size_t n_parts, size_t align, size_t *lo, size_t *hi);
 
 #endif

@@ -23,9 +23,8 @@ struct pool_job {
  * Written as selects so it compiles to branch-free scalar code: 1.5x
  * faster than a branchy loop on conv outputs. GCC's vectorised form of it
  * (strided loads, byte stores) was slower again, hence the attribute. */
-__attribute__((optimize("no-tree-vectorize")))
-static void pool_row(const float *r0, const float *r1, float *out,
-                     uint8_t *a, size_t ow) {
+__attribute__((optimize("no-tree-vectorize"))) static void
+pool_row(const float *r0, const float *r1, float *out, uint8_t *a, size_t ow) {
     for (size_t j = 0; j < ow; j++) {
         float best = r0[2 * j], v = r0[2 * j + 1];
         unsigned q = 0;
@@ -51,14 +50,12 @@ static void forward_part(void *ctx, size_t task, size_t thread) {
         const float *in = j->x + p * h * w;
         for (size_t i = 0; i < oh; i++) {
             const float *r0 = in + 2 * i * w;
-            pool_row(r0, r0 + w, j->y + (p * oh + i) * ow,
-                     j->arg_out + (p * oh + i) * ow, ow);
+            pool_row(r0, r0 + w, j->y + (p * oh + i) * ow, j->arg_out + (p * oh + i) * ow, ow);
         }
     }
 }
 
-void nn_pool_forward(const float *x, float *y, uint8_t *arg, size_t n_planes,
-                     size_t h, size_t w) {
+void nn_pool_forward(const float *x, float *y, uint8_t *arg, size_t n_planes, size_t h, size_t w) {
     struct pool_job j = {x, y, NULL, arg, n_planes, h, w};
     nn_par_run(forward_part, &j, nn_par_threads());
 }
@@ -85,8 +82,8 @@ static void backward_part(void *ctx, size_t task, size_t thread) {
     }
 }
 
-void nn_pool_backward(const float *dy, const uint8_t *arg, float *dx,
-                      size_t n_planes, size_t h, size_t w) {
+void nn_pool_backward(const float *dy, const uint8_t *arg, float *dx, size_t n_planes, size_t h,
+                      size_t w) {
     struct pool_job j = {dy, dx, arg, NULL, n_planes, h, w};
     nn_par_run(backward_part, &j, nn_par_threads());
 }

@@ -9,8 +9,7 @@
 #include <string.h>
 
 int nn_sched_parse(const char *name, enum nn_sched_kind *out) {
-    static const char *names[] = {"constant", "step", "exp", "cosine",
-                                  "restarts"};
+    static const char *names[] = {"constant", "step", "exp", "cosine", "restarts"};
     for (int i = 0; i < 5; i++) {
         if (strcmp(name, names[i]) == 0) {
             *out = (enum nn_sched_kind)i;
@@ -25,8 +24,7 @@ static double cosine(double lo, double hi, double t, double period) {
 }
 
 /* Position inside the current warm-restart cycle, and that cycle's length. */
-static void restart_cycle(const struct nn_sched *s, double pos, double *t,
-                          double *period) {
+static void restart_cycle(const struct nn_sched *s, double pos, double *t, double *period) {
     double len = s->restart_epochs > 0 ? s->restart_epochs : 1;
     int mult = s->restart_mult > 1 ? s->restart_mult : 1;
     while (pos >= len) {

@@ -28,10 +28,10 @@
 /* The counters a checkpoint carries; fixed-size fields only. */
 struct run_state {
     uint32_t version;
-    int32_t epoch;        /* epochs completed */
-    int32_t bad_epochs;   /* epochs since the monitored metric improved */
+    int32_t epoch;      /* epochs completed */
+    int32_t bad_epochs; /* epochs since the monitored metric improved */
     int32_t pad;
-    uint64_t step;        /* optimiser updates */
+    uint64_t step; /* optimiser updates */
     uint64_t optim_t;
     uint64_t rng[4];
     struct nn_epoch_report best;
@@ -42,13 +42,13 @@ struct run {
     struct nn_net net;
     struct nn_optim opt;
     struct nn_split split;
-    uint32_t *order;        /* (n_train) this epoch's order */
-    float *x;               /* (batch, 784) current inputs */
-    uint8_t *y;             /* (batch) labels */
-    float *dlogits;         /* (batch, 10) */
-    float *best_params;     /* (n_params) weights of the best epoch */
-    float *best_buffers;    /* (n_buffers) */
-    struct nn_rng rng;      /* shuffling, augmentation, dropout */
+    uint32_t *order;     /* (n_train) this epoch's order */
+    float *x;            /* (batch, 784) current inputs */
+    uint8_t *y;          /* (batch) labels */
+    float *dlogits;      /* (batch, 10) */
+    float *best_params;  /* (n_params) weights of the best epoch */
+    float *best_buffers; /* (n_buffers) */
+    struct nn_rng rng;   /* shuffling, augmentation, dropout */
     struct run_state st;
     double t0;
 };
@@ -127,30 +127,28 @@ static int resume(struct run *r, struct nn_err *e) {
     size_t n = ckpt_parts(r, parts);
     if (nn_ckpt_load(r->cfg->resume_path, parts, n, e) < 0) return -1;
     if (r->st.version != STATE_VERSION) {
-        return nn_err_set(e, NN_ERR_CKPT, "checkpoint %s has version %u, "
-                          "expected %u", r->cfg->resume_path, r->st.version,
-                          STATE_VERSION);
+        return nn_err_set(e, NN_ERR_CKPT,
+                          "checkpoint %s has version %u, "
+                          "expected %u",
+                          r->cfg->resume_path, r->st.version, STATE_VERSION);
     }
     memcpy(r->rng.s, r->st.rng, sizeof r->st.rng);
     r->opt.t = r->st.optim_t;
-    nn_log_info("resumed", "path=%s epoch=%d step=%llu",
-                r->cfg->resume_path, r->st.epoch,
+    nn_log_info("resumed", "path=%s epoch=%d step=%llu", r->cfg->resume_path, r->st.epoch,
                 (unsigned long long)r->st.step);
     return 0;
 }
 
 /* Mean loss and accuracy of the current weights on images idx[0..n). */
-static void evaluate(struct run *r, const struct nn_dataset *ds,
-                     const uint32_t *idx, size_t n, double *loss,
-                     double *acc) {
+static void evaluate(struct run *r, const struct nn_dataset *ds, const uint32_t *idx, size_t n,
+                     double *loss, double *acc) {
     double sum = 0.0;
     size_t correct = 0, bs = r->cfg->batch_size;
     for (size_t b0 = 0; b0 < n; b0 += bs) {
         size_t nb = n - b0 < bs ? n - b0 : bs, ok;
         nn_data_batch(ds, idx + b0, nb, r->x, r->y, NULL, NULL);
         const float *z = nn_net_forward(&r->net, r->x, nb, false, NULL);
-        sum += nn_loss_softmax_ce(z, r->y, nb, NN_N_CLASSES, NULL, &ok) *
-               (double)nb;
+        sum += nn_loss_softmax_ce(z, r->y, nb, NN_N_CLASSES, NULL, &ok) * (double)nb;
         correct += ok;
     }
     *loss = n ? sum / (double)n : 0.0;
@@ -161,8 +159,7 @@ enum epoch_end { EPOCH_DONE, EPOCH_DIVERGED, EPOCH_INTERRUPTED };
 
 /* One pass over the shuffled training images; fills the train_* fields
  * and lr of rep. */
-static enum epoch_end train_epoch(struct run *r,
-                                  const struct nn_dataset *train,
+static enum epoch_end train_epoch(struct run *r, const struct nn_dataset *train,
                                   struct nn_epoch_report *rep) {
     const struct nn_train_cfg *cfg = r->cfg;
     size_t n = r->split.n_train, bs = cfg->batch_size;
@@ -175,11 +172,9 @@ static enum epoch_end train_epoch(struct run *r,
     for (size_t i = 0; i < n_steps; i++) {
         if (cfg->stop && *cfg->stop) return EPOCH_INTERRUPTED;
         size_t b0 = i * bs, nb = n - b0 < bs ? n - b0 : bs, ok;
-        nn_data_batch(train, r->order + b0, nb, r->x, r->y, &cfg->aug,
-                      &r->rng);
+        nn_data_batch(train, r->order + b0, nb, r->x, r->y, &cfg->aug, &r->rng);
         const float *z = nn_net_forward(&r->net, r->x, nb, true, &r->rng);
-        double loss = nn_loss_softmax_ce(z, r->y, nb, NN_N_CLASSES,
-                                         r->dlogits, &ok);
+        double loss = nn_loss_softmax_ce(z, r->y, nb, NN_N_CLASSES, r->dlogits, &ok);
         if (!isfinite(loss) || loss > DIVERGED_LOSS) return EPOCH_DIVERGED;
         sum += loss * (double)nb;
         correct += ok;
@@ -220,29 +215,25 @@ static void track_best(struct run *r, struct nn_epoch_report *rep) {
     r->st.bad_epochs = 0;
     r->st.best = *rep;
     memcpy(r->best_params, r->net.params, r->net.n_params * sizeof(float));
-    memcpy(r->best_buffers, r->net.buffers,
-           r->net.n_buffers * sizeof(float));
+    memcpy(r->best_buffers, r->net.buffers, r->net.n_buffers * sizeof(float));
 }
 
-static int save_weights(const char *path, const float *w, size_t n,
-                        struct nn_err *e) {
+static int save_weights(const char *path, const float *w, size_t n, struct nn_err *e) {
     FILE *f = fopen(path, "wb");
     if (!f) {
-        return nn_err_set(e, NN_ERR_IO, "cannot create weights file %s",
-                          path);
+        return nn_err_set(e, NN_ERR_IO, "cannot create weights file %s", path);
     }
     size_t put = fwrite(w, sizeof *w, n, f);
     if (fclose(f) != 0 || put != n) {
-        return nn_err_set(e, NN_ERR_IO, "cannot write weights file %s",
-                          path);
+        return nn_err_set(e, NN_ERR_IO, "cannot write weights file %s", path);
     }
     return 0;
 }
 
 /* After the last epoch: fingerprint and save the final weights, then
  * score the best epoch's weights on the test set when there is one. */
-static int finish(struct run *r, const struct nn_dataset *test,
-                  struct nn_train_result *res, struct nn_err *e) {
+static int finish(struct run *r, const struct nn_dataset *test, struct nn_train_result *res,
+                  struct nn_err *e) {
     size_t np = r->net.n_params;
     res->weights_crc = nn_ckpt_crc(r->net.params, np * sizeof(float));
     const char *path = r->cfg->save_weights_path;
@@ -250,8 +241,7 @@ static int finish(struct run *r, const struct nn_dataset *test,
     if (!test || r->st.best.epoch == 0) return 0;
 
     memcpy(r->net.params, r->best_params, np * sizeof(float));
-    memcpy(r->net.buffers, r->best_buffers,
-           r->net.n_buffers * sizeof(float));
+    memcpy(r->net.buffers, r->best_buffers, r->net.n_buffers * sizeof(float));
     uint32_t *all = nn_xmalloc(test->n, sizeof *all);
     for (size_t i = 0; i < test->n; i++) all[i] = (uint32_t)i;
     evaluate(r, test, all, test->n, &res->test_loss, &res->test_acc);
@@ -261,9 +251,8 @@ static int finish(struct run *r, const struct nn_dataset *test,
 }
 
 /* The epoch loop; returns -1 only for errors (checkpoint writes). */
-static int run_epochs(struct run *r, const struct nn_dataset *train,
-                      nn_epoch_fn on_epoch, void *ctx,
-                      struct nn_train_result *res, struct nn_err *e) {
+static int run_epochs(struct run *r, const struct nn_dataset *train, nn_epoch_fn on_epoch,
+                      void *ctx, struct nn_train_result *res, struct nn_err *e) {
     const struct nn_train_cfg *cfg = r->cfg;
     for (int ep = r->st.epoch + 1; ep <= cfg->epochs; ep++) {
         double t_start = now_s();
@@ -273,8 +262,7 @@ static int run_epochs(struct run *r, const struct nn_dataset *train,
         if (end == EPOCH_INTERRUPTED) res->is_interrupted = true;
         if (end != EPOCH_DONE) return 0;
 
-        evaluate(r, train, r->split.val, r->split.n_val, &rep.val_loss,
-                 &rep.val_acc);
+        evaluate(r, train, r->split.val, r->split.n_val, &rep.val_loss, &rep.val_acc);
         if (!isfinite(rep.val_loss)) {
             res->is_diverged = true;
             return 0;
@@ -294,16 +282,15 @@ static int run_epochs(struct run *r, const struct nn_dataset *train,
     return 0;
 }
 
-int nn_train_run(const struct nn_train_cfg *cfg,
-                 const struct nn_dataset *train,
-                 const struct nn_dataset *test, nn_epoch_fn on_epoch,
-                 void *ctx, struct nn_train_result *res, struct nn_err *e) {
+int nn_train_run(const struct nn_train_cfg *cfg, const struct nn_dataset *train,
+                 const struct nn_dataset *test, nn_epoch_fn on_epoch, void *ctx,
+                 struct nn_train_result *res, struct nn_err *e) {
     memset(res, 0, sizeof *res);
     struct run r;
     run_init(&r, cfg, train);
     res->n_params = r.net.n_params;
-    nn_log_info("run_start", "params=%zu n_train=%zu n_val=%zu",
-                r.net.n_params, r.split.n_train, r.split.n_val);
+    nn_log_info("run_start", "params=%zu n_train=%zu n_val=%zu", r.net.n_params, r.split.n_train,
+                r.split.n_val);
 
     int rc = cfg->resume_path ? resume(&r, e) : 0;
     res->epochs_run = r.st.epoch;

@@ -30,8 +30,7 @@ int asha_check(const json_t *options, struct err *e) {
     return 0;
 }
 
-int asha_should_stop(const json_t *options, int maximize,
-                     const struct prune_curve *trial,
+int asha_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                      const struct prune_curve *others, size_t n_others) {
     struct asha_rungs r = {
         .min_resource = opts_num(options, "min_resource", 1),
@@ -60,8 +59,7 @@ static int crossed_rung(const struct asha_rungs *r, double prev, double last) {
 
 /* Value of c at the first step >= step, oriented so lower is better;
  * +inf for a non-finite value, NaN when c never got there. */
-static double value_at_rung(const struct prune_curve *c, double step,
-                            int maximize) {
+static double value_at_rung(const struct prune_curve *c, double step, int maximize) {
     for (size_t i = 0; i < c->n; i++) {
         if (c->steps[i] < step) continue;
         double v = maximize ? -c->values[i] : c->values[i];
@@ -70,8 +68,7 @@ static double value_at_rung(const struct prune_curve *c, double step,
     return NAN;
 }
 
-int asha_rule(const struct asha_rungs *r, int maximize,
-              const struct prune_curve *trial,
+int asha_rule(const struct asha_rungs *r, int maximize, const struct prune_curve *trial,
               const struct prune_curve *others, size_t n_others) {
     if (trial->n == 0) return 0;
     double last = trial->steps[trial->n - 1];

@@ -14,17 +14,15 @@ struct asha_rungs {
     double min_resource;
     double eta;
     double max_resource;
-    int rate;  // minimum early-stopping rate (the bracket, for hyperband)
+    int rate; // minimum early-stopping rate (the bracket, for hyperband)
 };
 
 int asha_check(const json_t *options, struct err *e);
-int asha_should_stop(const json_t *options, int maximize,
-                     const struct prune_curve *trial,
+int asha_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                      const struct prune_curve *others, size_t n_others);
 
 /* The rule for given rungs; others are the trials competing with it. */
-int asha_rule(const struct asha_rungs *r, int maximize,
-              const struct prune_curve *trial,
+int asha_rule(const struct asha_rungs *r, int maximize, const struct prune_curve *trial,
               const struct prune_curve *others, size_t n_others);
 
 #endif

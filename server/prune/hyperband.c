@@ -46,8 +46,7 @@ int hyperband_bracket(const json_t *options, int number) {
     return (int)(((long)number % n + n) % n);
 }
 
-int hyperband_should_stop(const json_t *options, int maximize,
-                          const struct prune_curve *trial,
+int hyperband_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                           const struct prune_curve *others, size_t n_others) {
     int b = hyperband_bracket(options, trial->number);
     struct asha_rungs r = {
@@ -59,8 +58,7 @@ int hyperband_should_stop(const json_t *options, int maximize,
     struct prune_curve *mates = xcalloc(n_others + 1, sizeof *mates);
     size_t n_mates = 0;
     for (size_t i = 0; i < n_others; i++)
-        if (hyperband_bracket(options, others[i].number) == b)
-            mates[n_mates++] = others[i];
+        if (hyperband_bracket(options, others[i].number) == b) mates[n_mates++] = others[i];
     int stop = asha_rule(&r, maximize, trial, mates, n_mates);
     free(mates);
     return stop;

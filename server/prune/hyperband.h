@@ -8,8 +8,7 @@
 #include "prune/prune.h"
 
 int hyperband_check(const json_t *options, struct err *e);
-int hyperband_should_stop(const json_t *options, int maximize,
-                          const struct prune_curve *trial,
+int hyperband_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                           const struct prune_curve *others, size_t n_others);
 
 /* Bracket of trial number given the options (0 = most aggressive). */

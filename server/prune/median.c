@@ -19,8 +19,7 @@ int median_check(const json_t *options, struct err *e) {
     return opts_check(options, "pruner.options", MEDIAN_OPTS, e);
 }
 
-int median_should_stop(const json_t *options, int maximize,
-                       const struct prune_curve *trial,
+int median_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                        const struct prune_curve *others, size_t n_others) {
     return percentile_rule(options, 50, maximize, trial, others, n_others);
 }

@@ -8,8 +8,7 @@
 #include "prune/prune.h"
 
 int median_check(const json_t *options, struct err *e);
-int median_should_stop(const json_t *options, int maximize,
-                       const struct prune_curve *trial,
+int median_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                        const struct prune_curve *others, size_t n_others);
 
 #endif

@@ -14,20 +14,16 @@
 #include "search/opts.h"
 
 static const struct opt_spec PCT_OPTS[] = {
-    {"n_startup_trials", OPT_INT, 0, 1e9, NULL},
-    {"n_warmup_steps", OPT_INT, 0, 2e9, NULL},
-    {"interval_steps", OPT_INT, 1, 2e9, NULL},
-    {"n_min_trials", OPT_INT, 1, 1e9, NULL},
-    {"percentile", OPT_NUM, 0, 100, NULL},
-    {NULL, 0, 0, 0, NULL},
+    {"n_startup_trials", OPT_INT, 0, 1e9, NULL}, {"n_warmup_steps", OPT_INT, 0, 2e9, NULL},
+    {"interval_steps", OPT_INT, 1, 2e9, NULL},   {"n_min_trials", OPT_INT, 1, 1e9, NULL},
+    {"percentile", OPT_NUM, 0, 100, NULL},       {NULL, 0, 0, 0, NULL},
 };
 
 int percentile_check(const json_t *options, struct err *e) {
     return opts_check(options, "pruner.options", PCT_OPTS, e);
 }
 
-int percentile_should_stop(const json_t *options, int maximize,
-                           const struct prune_curve *trial,
+int percentile_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                            const struct prune_curve *others, size_t n_others) {
     double pct = opts_num(options, "percentile", 25);
     return percentile_rule(options, pct, maximize, trial, others, n_others);
@@ -75,8 +71,8 @@ static int is_checkpoint(const json_t *options, int step) {
 }
 
 int percentile_rule(const json_t *options, double pct, int maximize,
-                    const struct prune_curve *trial,
-                    const struct prune_curve *others, size_t n_others) {
+                    const struct prune_curve *trial, const struct prune_curve *others,
+                    size_t n_others) {
     if (trial->n == 0) return 0;
     int step = trial->steps[trial->n - 1];
     if (!isfinite(trial->values[trial->n - 1])) return 1;

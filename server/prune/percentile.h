@@ -9,14 +9,13 @@
 #include "prune/prune.h"
 
 int percentile_check(const json_t *options, struct err *e);
-int percentile_should_stop(const json_t *options, int maximize,
-                           const struct prune_curve *trial,
+int percentile_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                            const struct prune_curve *others, size_t n_others);
 
 /* The rule itself with the percentile given (0-100, lower keeps fewer);
  * the median pruner calls it with 50. */
 int percentile_rule(const json_t *options, double pct, int maximize,
-                    const struct prune_curve *trial,
-                    const struct prune_curve *others, size_t n_others);
+                    const struct prune_curve *trial, const struct prune_curve *others,
+                    size_t n_others);
 
 #endif

@@ -15,8 +15,7 @@
 struct pruner {
     const char *name;
     int (*check)(const json_t *options, struct err *e);
-    int (*should_stop)(const json_t *options, int maximize,
-                       const struct prune_curve *trial,
+    int (*should_stop)(const json_t *options, int maximize, const struct prune_curve *trial,
                        const struct prune_curve *others, size_t n_others);
 };
 
@@ -26,8 +25,7 @@ static int none_check(const json_t *options, struct err *e) {
     return opts_check(options, "pruner.options", NONE_OPTS, e);
 }
 
-static int none_should_stop(const json_t *options, int maximize,
-                            const struct prune_curve *trial,
+static int none_should_stop(const json_t *options, int maximize, const struct prune_curve *trial,
                             const struct prune_curve *others, size_t n_others) {
     (void)options, (void)maximize, (void)trial, (void)others, (void)n_others;
     return 0;
@@ -50,15 +48,13 @@ static const struct pruner *find(const char *name) {
 
 int prune_check(const char *name, const json_t *options, struct err *e) {
     const struct pruner *p = find(name);
-    if (!p)
-        return err_set(e, 422, "bad_value", "pruner.name",
-                       "pruner.name is not a known pruner");
+    if (!p) return err_set(e, 422, "bad_value", "pruner.name", "pruner.name is not a known pruner");
     return p->check(options, e);
 }
 
 int prune_should_stop(const char *name, const json_t *options, int maximize,
-                      const struct prune_curve *trial,
-                      const struct prune_curve *others, size_t n_others) {
+                      const struct prune_curve *trial, const struct prune_curve *others,
+                      size_t n_others) {
     const struct pruner *p = find(name);
     if (!p || !trial || trial->n == 0) return 0;
     return p->should_stop(options, maximize, trial, others, n_others);

@@ -15,11 +15,11 @@
 
 /* Values of the first objective reported at steps (ascending), borrowed. */
 struct prune_curve {
-    int number;          // trial number
+    int number; // trial number
     const int *steps;
     const double *values;
     size_t n;
-    int is_complete;     // the trial finished (not pruned, not running)
+    int is_complete; // the trial finished (not pruned, not running)
 };
 
 /* Validate a pruner name and its options at study creation. Returns 0, or
@@ -34,7 +34,7 @@ int prune_check(const char *name, const json_t *options, struct err *e);
  * trial without reports, never prunes. A trial whose latest value is not
  * finite is stopped by every pruner but "none". */
 int prune_should_stop(const char *name, const json_t *options, int maximize,
-                      const struct prune_curve *trial,
-                      const struct prune_curve *others, size_t n_others);
+                      const struct prune_curve *trial, const struct prune_curve *others,
+                      size_t n_others);
 
 #endif

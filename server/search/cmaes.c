@@ -31,8 +31,7 @@ static const struct opt_spec CMA_OPTS[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-int cmaes_check(const json_t *options, const struct space *s, int n_objectives,
-                struct err *e) {
+int cmaes_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
     (void)s;
     (void)n_objectives;
     return opts_check(options, "searcher.options", CMA_OPTS, e);
@@ -46,9 +45,9 @@ struct cma {
     double *C, *B, *D;      // (n, n), (n, n) eigenvectors, (n) sqrt eigenvalues
     double *w;              // (mu) recombination weights
     double mueff, cc, cs, c1, cmu, damps, chin;
-    int gen;                // generations since the last restart
+    int gen; // generations since the last restart
     int n_restarts;
-    double best;            // best loss since the last restart
+    double best; // best loss since the last restart
     int best_gen;
 };
 
@@ -85,8 +84,7 @@ static void cma_reset(struct cma *c, size_t lambda, const double *mean0) {
     c->cc = (4 + c->mueff / dn) / (dn + 4 + 2 * c->mueff / dn);
     c->cs = (c->mueff + 2) / (dn + c->mueff + 5);
     c->c1 = 2 / ((dn + 1.3) * (dn + 1.3) + c->mueff);
-    c->cmu = fmin(1 - c->c1, 2 * (c->mueff - 2 + 1 / c->mueff) /
-                                 ((dn + 2) * (dn + 2) + c->mueff));
+    c->cmu = fmin(1 - c->c1, 2 * (c->mueff - 2 + 1 / c->mueff) / ((dn + 2) * (dn + 2) + c->mueff));
     c->damps = 1 + 2 * fmax(0, sqrt((c->mueff - 1) / (dn + 1)) - 1) + c->cs;
     scale_negative_weights(c);
     c->chin = sqrt(dn) * (1 - 1 / (4 * dn) + 1 / (21 * dn * dn));
@@ -192,8 +190,8 @@ static void update(struct cma *c, const double *y) {
         for (size_t j = 0; j < n; j++) {
             double rank_mu = 0;
             for (size_t k = 0; k < c->lambda; k++) rank_mu += wc[k] * y[k * n + i] * y[k * n + j];
-            c->C[i * n + j] = keep * c->C[i * n + j] + c->c1 * c->pc[i] * c->pc[j] +
-                              c->cmu * rank_mu;
+            c->C[i * n + j] =
+                keep * c->C[i * n + j] + c->c1 * c->pc[i] * c->pc[j] + c->cmu * rank_mu;
         }
     c->sigma *= exp(fmin(1.0, (c->cs / c->damps) * (ps_norm / c->chin - 1)));
     c->gen++;
@@ -242,8 +240,8 @@ static void restart(struct cma *c, uint64_t seed) {
 
 /* Replay every full generation of the n_rows finished points (u rows of
  * c->n, losses in loss) through c. */
-static void replay(struct cma *c, const double *u, const double *loss,
-                   size_t n_rows, uint64_t seed, int is_restart) {
+static void replay(struct cma *c, const double *u, const double *loss, size_t n_rows, uint64_t seed,
+                   int is_restart) {
     struct member *g = xcalloc(n_rows + 1, sizeof *g);
     double *y = xcalloc(n_rows * c->n + 1, sizeof *y);
     for (size_t start = 0; start + c->lambda <= n_rows; start += c->lambda) {
@@ -252,8 +250,7 @@ static void replay(struct cma *c, const double *u, const double *loss,
             g[k] = (struct member){loss[start + k], &u[(start + k) * c->n]};
         qsort(g, lambda, sizeof *g, cmp_member);
         for (size_t k = 0; k < lambda; k++)
-            for (size_t i = 0; i < c->n; i++)
-                y[k * c->n + i] = (g[k].u[i] - c->mean[i]) / c->sigma;
+            for (size_t i = 0; i < c->n; i++) y[k * c->n + i] = (g[k].u[i] - c->mean[i]) / c->sigma;
         update(c, y);
         double cond = eigen(c);
         if (is_restart && should_restart(c, g, cond)) restart(c, seed);
@@ -274,8 +271,8 @@ static size_t numeric_params(const struct space *s, size_t *idx) {
 
 /* Finished trials as unit rows (inactive coordinates at the mean of the
  * cube) with losses; NaN losses become the worst seen plus one. */
-static size_t collect(const struct hist *h, const struct space *s,
-                      const size_t *idx, size_t n, double *u, double *loss) {
+static size_t collect(const struct hist *h, const struct space *s, const size_t *idx, size_t n,
+                      double *u, double *loss) {
     size_t rows = 0;
     double worst = -INFINITY;
     for (size_t i = 0; i < h->n; i++)
@@ -293,8 +290,8 @@ static size_t collect(const struct hist *h, const struct space *s,
 
 /* Draw from N(mean, sigma^2 C) until the point lies in the cube (then
  * clamp after 100 tries); write it into x at the numeric params. */
-static void sample(const struct cma *c, struct rng *r, const struct space *s,
-                   const size_t *idx, double *x) {
+static void sample(const struct cma *c, struct rng *r, const struct space *s, const size_t *idx,
+                   double *x) {
     size_t n = c->n;
     double *z = xcalloc(n, sizeof *z), *u = xcalloc(n, sizeof *u);
     for (int tries = 0; tries < 100; tries++) {
@@ -320,8 +317,7 @@ static void sample(const struct cma *c, struct rng *r, const struct space *s,
  * matters CMA-ES does little better than random for it. A per-choice
  * probability vector updated from each generation's ranking (as in
  * margin-corrected CMA-ES variants) would fix it. */
-static void fill_rest(const struct space *s, const struct hist *h, struct rng *r,
-                      double *x) {
+static void fill_rest(const struct space *s, const struct hist *h, struct rng *r, double *x) {
     size_t best = SIZE_MAX;
     for (size_t i = 0; i < h->n; i++)
         if (hist_is_done(h, i) && (best == SIZE_MAX || h->loss[i * h->m] < h->loss[best * h->m]))
@@ -330,12 +326,14 @@ static void fill_rest(const struct space *s, const struct hist *h, struct rng *r
         const struct space_param *p = &s->params[j];
         if (p->kind != SPACE_CAT) continue;
         double from_best = best == SIZE_MAX ? NAN : h->x[best * h->d + j];
-        x[j] = !isnan(from_best) && rng_uniform(r) < 0.5
-                   ? from_best : (double)rng_below(r, p->n_choices);
+        x[j] = !isnan(from_best) && rng_uniform(r) < 0.5 ? from_best
+                                                         : (double)rng_below(r, p->n_choices);
     }
     for (size_t j = 0; j < s->n_params; j++) {
-        if (!space_is_active(s, j, x)) x[j] = NAN;
-        else if (isnan(x[j])) x[j] = space_from_unit(&s->params[j], rng_uniform(r));
+        if (!space_is_active(s, j, x))
+            x[j] = NAN;
+        else if (isnan(x[j]))
+            x[j] = space_from_unit(&s->params[j], rng_uniform(r));
     }
 }
 

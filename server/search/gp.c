@@ -37,18 +37,17 @@ static const struct opt_spec GP_OPTS[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-int gp_check(const json_t *options, const struct space *s, int n_objectives,
-             struct err *e) {
+int gp_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
     (void)s;
     (void)n_objectives;
     return opts_check(options, "searcher.options", GP_OPTS, e);
 }
 
 #define SQRT5 2.23606797749979
-#define FIT_ITERS 40        // gradient steps; the likelihood flattens by then
-#define N_REFINE 5          // candidates refined by the local walk
+#define FIT_ITERS 40 // gradient steps; the likelihood flattens by then
+#define N_REFINE 5   // candidates refined by the local walk
 #define REFINE_STEPS 40
-#define MIN_NOISE 1e-6      // on standardised losses; keeps K invertible
+#define MIN_NOISE 1e-6 // on standardised losses; keeps K invertible
 
 /* ---- features ------------------------------------------------------------ */
 
@@ -68,8 +67,7 @@ static void featurize(const struct space *s, const double *x, double *z) {
             *z++ = isnan(x[j]) ? 0.5 : space_to_unit(p, x[j]);
             continue;
         }
-        for (size_t c = 0; c < p->n_choices; c++)
-            *z++ = !isnan(x[j]) && (size_t)x[j] == c;
+        for (size_t c = 0; c < p->n_choices; c++) *z++ = !isnan(x[j]) && (size_t)x[j] == c;
     }
 }
 
@@ -82,9 +80,9 @@ struct gp {
     double *log_len; // (f) log length per feature
     double *inv_len; // (f) exp(-log_len), refreshed by factor()
     double log_amp, log_noise;
-    double *r;       // (n, n) scaled distances, lower half, column-major
-    double *chol;    // (n, n) lower Cholesky factor of K, column-major
-    double *alpha;   // (n) K^-1 y
+    double *r;     // (n, n) scaled distances, lower half, column-major
+    double *chol;  // (n, n) lower Cholesky factor of K, column-major
+    double *alpha; // (n) K^-1 y
 };
 
 static const int ONE = 1;
@@ -253,8 +251,7 @@ static void fit(struct gp *g) {
 }
 
 /* Posterior mean and standard deviation at features z; work holds n. */
-static void predict(const struct gp *g, const double *z, double *work,
-                    double *mean, double *sd) {
+static void predict(const struct gp *g, const double *z, double *work, double *mean, double *sd) {
     double amp = exp(g->log_amp);
     for (size_t i = 0; i < g->n; i++) work[i] = amp * matern(dist(g, z, &g->z[i * g->f]));
     *mean = dot(g->n, work, g->alpha);
@@ -266,8 +263,8 @@ static void predict(const struct gp *g, const double *z, double *work,
 /* Posterior mean and sd at the c feature rows of zs, at once: the
  * triangular solve runs as one matrix operation, which is what makes
  * screening thousands of candidates affordable. */
-static void predict_batch(const struct gp *g, const double *zs, size_t c,
-                          double *mean, double *sd) {
+static void predict_batch(const struct gp *g, const double *zs, size_t c, double *mean,
+                          double *sd) {
     double amp = exp(g->log_amp);
     double *ks = xcalloc(g->n * c + 1, sizeof *ks); // (n, c), column-major
     for (size_t q = 0; q < c; q++) {
@@ -288,7 +285,9 @@ static void predict_batch(const struct gp *g, const double *zs, size_t c,
 
 /* ---- building the model from the history -------------------------------- */
 
-static double norm_cdf(double t) { return 0.5 * erfc(-t / M_SQRT2); }
+static double norm_cdf(double t) {
+    return 0.5 * erfc(-t / M_SQRT2);
+}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -353,10 +352,14 @@ static size_t gp_load(struct gp *g, const struct space *s, const struct hist *h,
     g->n = 0;
     for (size_t i = 0, k = 0; i < h->n; i++) {
         double v;
-        if (hist_is_done(h, i)) v = w[k++];
-        else if (h->state[i] == SEARCH_COMPLETE) v = worst;   // NaN loss
-        else if (h->state[i] == SEARCH_RUNNING) v = mean;     // the liar
-        else continue;
+        if (hist_is_done(h, i))
+            v = w[k++];
+        else if (h->state[i] == SEARCH_COMPLETE)
+            v = worst; // NaN loss
+        else if (h->state[i] == SEARCH_RUNNING)
+            v = mean; // the liar
+        else
+            continue;
         featurize(s, &h->x[i * h->d], &g->z[g->n * g->f]);
         g->y[g->n++] = (v - mean) / sd;
     }
@@ -387,10 +390,10 @@ static void gp_cleanup(struct gp *g) {
 struct acq {
     const struct gp *g;
     const struct space *s;
-    int kind;      // 0 ei, 1 ucb, 2 pi
-    double beta;   // ucb width
-    double best;   // lowest posterior mean at a tried point
-    double xi;     // EI/PI margin: improvement counts only beyond best - xi
+    int kind;    // 0 ei, 1 ucb, 2 pi
+    double beta; // ucb width
+    double best; // lowest posterior mean at a tried point
+    double xi;   // EI/PI margin: improvement counts only beyond best - xi
     double *z, *work;
 };
 
@@ -433,8 +436,10 @@ static void perturb(const struct space *s, struct rng *r, double scale, double *
         x[j] = space_from_unit(p, u < 0 ? -u : u > 1 ? 2 - u : u);
     }
     for (size_t j = 0; j < d; j++) {
-        if (!space_is_active(s, j, x)) x[j] = NAN;
-        else if (isnan(x[j])) x[j] = space_from_unit(&s->params[j], rng_uniform(r));
+        if (!space_is_active(s, j, x))
+            x[j] = NAN;
+        else if (isnan(x[j]))
+            x[j] = space_from_unit(&s->params[j], rng_uniform(r));
     }
 }
 
@@ -477,8 +482,8 @@ static size_t lowest_rows(const struct hist *h, size_t *rows, size_t k) {
 
 /* Candidates: random points, plus small moves around the best observed
  * points; the top N_REFINE are then refined. Writes the winner to out. */
-static void maximize_acq(struct acq *a, const struct hist *h, struct rng *r,
-                         int n_cand, double *out) {
+static void maximize_acq(struct acq *a, const struct hist *h, struct rng *r, int n_cand,
+                         double *out) {
     size_t d = a->s->n_params;
     double *cand = xcalloc((size_t)(n_cand + N_REFINE) * (d + 1), sizeof *cand);
     double *val = xcalloc((size_t)(n_cand + N_REFINE), sizeof *val);
@@ -505,7 +510,8 @@ static void maximize_acq(struct acq *a, const struct hist *h, struct rng *r,
     double best_val = -INFINITY;
     for (int k = 0; k < N_REFINE && k < n_cand; k++) {
         int top = 0;
-        for (int c = 1; c < n_cand; c++) if (val[c] > val[top]) top = c;
+        for (int c = 1; c < n_cand; c++)
+            if (val[c] > val[top]) top = c;
         double *x = &cand[(size_t)top * (d + 1)];
         double v = refine(a, r, x, val[top]);
         val[top] = -INFINITY;
@@ -529,10 +535,16 @@ int gp_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h
         fit(&g);
         const char *kind = opts_str(ctx->options, "acquisition", "ei");
         struct acq a = {
-            .g = &g, .s = s, .kind = kind[0] == 'e' ? 0 : kind[0] == 'u' ? 1 : 2,
-            .beta = opts_num(ctx->options, "beta", 2.0), .best = INFINITY,
+            .g = &g,
+            .s = s,
+            .kind = kind[0] == 'e'   ? 0
+                    : kind[0] == 'u' ? 1
+                                     : 2,
+            .beta = opts_num(ctx->options, "beta", 2.0),
+            .best = INFINITY,
             .xi = opts_num(ctx->options, "xi", 0.0),
-            .z = xcalloc(g.f + 1, sizeof(double)), .work = xcalloc(g.n + 1, sizeof(double)),
+            .z = xcalloc(g.f + 1, sizeof(double)),
+            .work = xcalloc(g.n + 1, sizeof(double)),
         };
         /* The incumbent is the lowest posterior mean at a tried point,
          * y - noise * alpha, not the lowest raw value: under noise the

@@ -80,15 +80,16 @@ static struct levels *all_levels(const struct space *s, size_t *total, int *bad)
             free_levels(ls, i);
             return NULL;
         }
-        if (*total > GRID_MAX_POINTS / ls[i].n) *total = GRID_MAX_POINTS + 1;
-        else *total *= ls[i].n;
+        if (*total > GRID_MAX_POINTS / ls[i].n)
+            *total = GRID_MAX_POINTS + 1;
+        else
+            *total *= ls[i].n;
     }
     if (*total > GRID_MAX_POINTS) *total = 0;
     return ls;
 }
 
-int grid_check(const json_t *options, const struct space *s,
-               int n_objectives, struct err *e) {
+int grid_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
     (void)n_objectives;
     if (opts_check(options, "searcher.options", GRID_OPTS, e)) return -1;
     size_t total;
@@ -98,28 +99,25 @@ int grid_check(const json_t *options, const struct space *s,
         const struct space_param *p = &s->params[bad];
         char field[96];
         snprintf(field, sizeof field, "space.%s.grid_points", p->name);
-        return err_set(e, 422, "missing_field", field,
-                       "%s is required by the grid searcher", field);
+        return err_set(e, 422, "missing_field", field, "%s is required by the grid searcher",
+                       field);
     }
     free_levels(ls, s->n_params);
     if (total == 0)
         return err_set(e, 422, "bad_value", "searcher.name",
-                       "searcher.name grid would have more than %d points",
-                       GRID_MAX_POINTS);
+                       "searcher.name grid would have more than %d points", GRID_MAX_POINTS);
     return 0;
 }
 
 /* Grid index of x, or -1 when x is not a grid point. */
-static long point_index(const struct space *s, const struct levels *ls,
-                        const double *x) {
+static long point_index(const struct space *s, const struct levels *ls, const double *x) {
     long idx = 0, radix = 1;
     for (size_t i = 0; i < s->n_params; i++) {
         long digit = 0;
         if (!isnan(x[i])) {
             digit = -1;
             for (size_t k = 0; k < ls[i].n && digit < 0; k++)
-                if (fabs(ls[i].v[k] - x[i]) <= 1e-9 * fmax(1, fabs(x[i])))
-                    digit = (long)k;
+                if (fabs(ls[i].v[k] - x[i]) <= 1e-9 * fmax(1, fabs(x[i]))) digit = (long)k;
             if (digit < 0) return -1;
         }
         idx += digit * radix;
@@ -130,20 +128,21 @@ static long point_index(const struct space *s, const struct levels *ls,
 
 /* Decode grid index g into x; returns 0 when an inactive param has a
  * non-zero digit (a duplicate of the same configuration). */
-static int point_at(const struct space *s, const struct levels *ls, long g,
-                    double *x) {
+static int point_at(const struct space *s, const struct levels *ls, long g, double *x) {
     for (size_t i = 0; i < s->n_params; i++) {
         long digit = g % (long)ls[i].n;
         g /= (long)ls[i].n;
-        if (space_is_active(s, i, x)) x[i] = ls[i].v[digit];
-        else if (digit != 0) return 0;
-        else x[i] = NAN;
+        if (space_is_active(s, i, x))
+            x[i] = ls[i].v[digit];
+        else if (digit != 0)
+            return 0;
+        else
+            x[i] = NAN;
     }
     return 1;
 }
 
-int grid_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h,
-                 double *x) {
+int grid_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x) {
     (void)r;
     (void)h;
     const struct space *s = ctx->space;

@@ -8,10 +8,10 @@
 #include "search/rng.h"
 #include "search/search.h"
 
-int grid_check(const json_t *options, const struct space *s,
-               int n_objectives, struct err *e);
+int grid_check(const json_t *options, const struct space *s, int n_objectives, struct err *e);
 /* Fill x (one value per space parameter, NaN when inactive) with the
- * proposal for ctx->number, or return 1 when every point is taken; r and h are set up by search_propose. */
+ * proposal for ctx->number, or return 1 when every point is taken; r
+ * and h are set up by search_propose. */
 int grid_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x);
 
 #endif

@@ -24,8 +24,7 @@ void hist_init(struct hist *h, const struct search_ctx *ctx) {
         for (size_t k = 0; k < h->m; k++) {
             double v = t->values ? t->values[k] : NAN;
             int is_max = ctx->maximize && ctx->maximize[k];
-            if (t->state == SEARCH_RUNNING || t->state == SEARCH_FAILED || !isfinite(v))
-                v = NAN;
+            if (t->state == SEARCH_RUNNING || t->state == SEARCH_FAILED || !isfinite(v)) v = NAN;
             h->loss[i * h->m + k] = is_max ? -v : v;
         }
     }

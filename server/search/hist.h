@@ -10,12 +10,12 @@
 #include "search/search.h"
 
 struct hist {
-    size_t n;       // trials
-    size_t d;       // params
-    size_t m;       // objectives
-    double *x;      // (n, d) decoded values, NaN where inactive or absent
-    double *loss;   // (n, m) objective values negated where maximized;
-                    // NaN unless COMPLETE (or PRUNED with values) and finite
+    size_t n;                 // trials
+    size_t d;                 // params
+    size_t m;                 // objectives
+    double *x;                // (n, d) decoded values, NaN where inactive or absent
+    double *loss;             // (n, m) objective values negated where maximized;
+                              // NaN unless COMPLETE (or PRUNED with values) and finite
     enum search_state *state; // (n)
 };
 

@@ -10,21 +10,16 @@
 
 #include <stddef.h>
 
-double ddot_(const int *n, const double *x, const int *incx, const double *y,
-             const int *incy);
-void dtrsv_(const char *uplo, const char *trans, const char *diag, const int *n,
-            const double *a, const int *lda, double *x, const int *incx,
-            size_t uplo_len, size_t trans_len, size_t diag_len);
-void dtrsm_(const char *side, const char *uplo, const char *transa,
-            const char *diag, const int *m, const int *n, const double *alpha,
-            const double *a, const int *lda, double *b, const int *ldb,
-            size_t side_len, size_t uplo_len, size_t transa_len, size_t diag_len);
-void dpotrf_(const char *uplo, const int *n, double *a, const int *lda,
-             int *info, size_t uplo_len);
-void dpotri_(const char *uplo, const int *n, double *a, const int *lda,
-             int *info, size_t uplo_len);
-void dsyev_(const char *jobz, const char *uplo, const int *n, double *a,
-            const int *lda, double *w, double *work, const int *lwork,
-            int *info, size_t jobz_len, size_t uplo_len);
+double ddot_(const int *n, const double *x, const int *incx, const double *y, const int *incy);
+void dtrsv_(const char *uplo, const char *trans, const char *diag, const int *n, const double *a,
+            const int *lda, double *x, const int *incx, size_t uplo_len, size_t trans_len,
+            size_t diag_len);
+void dtrsm_(const char *side, const char *uplo, const char *transa, const char *diag, const int *m,
+            const int *n, const double *alpha, const double *a, const int *lda, double *b,
+            const int *ldb, size_t side_len, size_t uplo_len, size_t transa_len, size_t diag_len);
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+            double *work, const int *lwork, int *info, size_t jobz_len, size_t uplo_len);
 
 #endif

@@ -31,8 +31,7 @@ static const struct opt_spec NSGA2_OPTS[] = {
  * their parents; 15 is the customary choice for real-coded GAs. */
 #define SBX_ETA 15.0
 
-int nsga2_check(const json_t *options, const struct space *s, int n_objectives,
-                struct err *e) {
+int nsga2_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
     (void)s;
     (void)n_objectives;
     return opts_check(options, "searcher.options", NSGA2_OPTS, e);
@@ -65,8 +64,7 @@ static int cmp_rank_crowd(const void *a, const void *b) {
 static void rank_members(const struct hist *h, struct member *p, size_t n) {
     int *n_dom = xcalloc(n + 1, sizeof *n_dom);
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            n_dom[i] += j != i && dominates(h, p[j].row, p[i].row);
+        for (size_t j = 0; j < n; j++) n_dom[i] += j != i && dominates(h, p[j].row, p[i].row);
     size_t left = n;
     for (int rank = 0; left > 0; rank++) {
         for (size_t i = 0; i < n; i++)
@@ -100,8 +98,8 @@ static void crowd_front(const struct hist *h, struct member *p, size_t n) {
         p[0].crowd = p[n - 1].crowd = INFINITY;
         if (hi <= lo) continue;
         for (size_t i = 1; i + 1 < n; i++)
-            p[i].crowd += (h->loss[p[i + 1].row * h->m + k] - h->loss[p[i - 1].row * h->m + k]) /
-                          (hi - lo);
+            p[i].crowd +=
+                (h->loss[p[i + 1].row * h->m + k] - h->loss[p[i - 1].row * h->m + k]) / (hi - lo);
     }
 }
 
@@ -110,8 +108,8 @@ static void crowd_front(const struct hist *h, struct member *p, size_t n) {
  * TODO: the sort looks at every earlier trial, O(m n^2) per proposal;
  * about 0.1 s at 10,000 trials. Keeping only the previous elite plus the
  * last generation would make it linear in the population. */
-static size_t elite(const struct hist *h, const struct search_ctx *ctx, size_t size,
-                    size_t gen, struct member *out) {
+static size_t elite(const struct hist *h, const struct search_ctx *ctx, size_t size, size_t gen,
+                    struct member *out) {
     size_t n = 0;
     for (size_t i = 0; i < h->n; i++) {
         if (h->state[i] != SEARCH_COMPLETE) continue;
@@ -141,8 +139,8 @@ static size_t tournament(const struct member *p, size_t n, struct rng *r) {
 /* Simulated binary crossover of unit values a and b; returns one child. */
 static double sbx(double a, double b, struct rng *r) {
     double u = rng_uniform(r);
-    double beta = u <= 0.5 ? pow(2 * u, 1 / (SBX_ETA + 1))
-                           : pow(1 / (2 * (1 - u)), 1 / (SBX_ETA + 1));
+    double beta =
+        u <= 0.5 ? pow(2 * u, 1 / (SBX_ETA + 1)) : pow(1 / (2 * (1 - u)), 1 / (SBX_ETA + 1));
     double mid = 0.5 * (a + b), half = 0.5 * fabs(b - a);
     double c = rng_uniform(r) < 0.5 ? mid - beta * half : mid + beta * half;
     return c < 0 ? 0 : c > 1 ? 1 : c;
@@ -158,8 +156,10 @@ static void breed(const struct space *s, const double *pa, const double *pb,
         double a = pa[j], b = pb[j];
         x[j] = a;
         if (is_cross && !isnan(a) && !isnan(b)) {
-            if (p->kind == SPACE_CAT) x[j] = rng_uniform(r) < 0.5 ? a : b;
-            else x[j] = space_from_unit(p, sbx(space_to_unit(p, a), space_to_unit(p, b), r));
+            if (p->kind == SPACE_CAT)
+                x[j] = rng_uniform(r) < 0.5 ? a : b;
+            else
+                x[j] = space_from_unit(p, sbx(space_to_unit(p, a), space_to_unit(p, b), r));
         }
         if (rng_uniform(r) >= p_mut || isnan(x[j])) continue;
         if (p->kind == SPACE_CAT) {
@@ -170,8 +170,10 @@ static void breed(const struct space *s, const double *pa, const double *pb,
         }
     }
     for (size_t j = 0; j < d; j++) {
-        if (!space_is_active(s, j, x)) x[j] = NAN;
-        else if (isnan(x[j])) x[j] = space_from_unit(&s->params[j], rng_uniform(r));
+        if (!space_is_active(s, j, x))
+            x[j] = NAN;
+        else if (isnan(x[j]))
+            x[j] = space_from_unit(&s->params[j], rng_uniform(r));
     }
 }
 

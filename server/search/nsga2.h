@@ -8,8 +8,7 @@
 #include "search/rng.h"
 #include "search/search.h"
 
-int nsga2_check(const json_t *options, const struct space *s,
-                int n_objectives, struct err *e);
+int nsga2_check(const json_t *options, const struct space *s, int n_objectives, struct err *e);
 /* Fill x (one value per space parameter, NaN when inactive) with the
  * proposal for ctx->number; r and h are set up by search_propose. */
 int nsga2_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x);

@@ -24,8 +24,8 @@ struct opt_spec {
  * prefix is the field path ("searcher.options"). Returns 0, or -1 with a
  * 422: bad_type (not an object, wrong type), bad_range (number outside
  * [lo, hi]), bad_value (string not allowed), unknown_field. */
-int opts_check(const json_t *options, const char *prefix,
-               const struct opt_spec *specs, struct err *e);
+int opts_check(const json_t *options, const char *prefix, const struct opt_spec *specs,
+               struct err *e);
 
 /* Getters for validated options: the value of key, or def when absent. */
 double opts_num(const json_t *options, const char *key, double def);

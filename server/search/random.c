@@ -18,8 +18,7 @@ static const struct opt_spec RANDOM_OPTS[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-int random_check(const json_t *options, const struct space *s,
-                 int n_objectives, struct err *e) {
+int random_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
     (void)s;
     (void)n_objectives;
     return opts_check(options, "searcher.options", RANDOM_OPTS, e);
@@ -69,20 +68,20 @@ static double halton(uint64_t seed, size_t dim, uint64_t index) {
     return u;
 }
 
-void random_halton_fill(const struct space *s, uint64_t seed, uint64_t index,
-                        double *x) {
+void random_halton_fill(const struct space *s, uint64_t seed, uint64_t index, double *x) {
     for (size_t i = 0; i < s->n_params; i++) {
         double u = halton(seed, i, index);
         x[i] = space_is_active(s, i, x) ? space_from_unit(&s->params[i], u) : NAN;
     }
 }
 
-int random_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h,
-                   double *x) {
+int random_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x) {
     (void)h;
     const struct space *s = ctx->space;
     int is_halton = strcmp(opts_str(ctx->options, "quasi", "none"), "halton") == 0;
-    if (is_halton) random_halton_fill(s, ctx->seed, (uint64_t)ctx->number + 1, x);
-    else random_fill(s, r, x);
+    if (is_halton)
+        random_halton_fill(s, ctx->seed, (uint64_t)ctx->number + 1, x);
+    else
+        random_fill(s, r, x);
     return 0;
 }

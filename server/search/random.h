@@ -10,8 +10,7 @@
 #include "search/rng.h"
 #include "search/search.h"
 
-int random_check(const json_t *options, const struct space *s,
-                 int n_objectives, struct err *e);
+int random_check(const json_t *options, const struct space *s, int n_objectives, struct err *e);
 /* Fill x (one value per space parameter, NaN when inactive) with the
  * proposal for ctx->number; r and h are set up by search_propose. */
 int random_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x);
@@ -24,7 +23,6 @@ void random_fill(const struct space *s, struct rng *r, double *x);
  * (the scrambling depends on seed only), honouring conditions like
  * random_fill. Searchers use it for start-up trials: it covers the cube
  * more evenly than independent draws. */
-void random_halton_fill(const struct space *s, uint64_t seed, uint64_t index,
-                        double *x);
+void random_halton_fill(const struct space *s, uint64_t seed, uint64_t index, double *x);
 
 #endif

@@ -24,19 +24,14 @@ struct searcher {
     const char *name;
     int max_objectives; // 0 = any number
     int uses_history;   // 0: the decoded history is not built (it costs O(n))
-    int (*check)(const json_t *options, const struct space *s,
-                 int n_objectives, struct err *e);
-    int (*suggest)(const struct search_ctx *ctx, struct rng *r, const struct hist *h,
-                   double *x);
+    int (*check)(const json_t *options, const struct space *s, int n_objectives, struct err *e);
+    int (*suggest)(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x);
 };
 
 static const struct searcher SEARCHERS[] = {
-    {"grid", 0, 0, grid_check, grid_suggest},
-    {"random", 0, 0, random_check, random_suggest},
-    {"tpe", 1, 1, tpe_check, tpe_suggest},
-    {"gp", 1, 1, gp_check, gp_suggest},
-    {"cmaes", 1, 1, cmaes_check, cmaes_suggest},
-    {"nsga2", 0, 1, nsga2_check, nsga2_suggest},
+    {"grid", 0, 0, grid_check, grid_suggest},    {"random", 0, 0, random_check, random_suggest},
+    {"tpe", 1, 1, tpe_check, tpe_suggest},       {"gp", 1, 1, gp_check, gp_suggest},
+    {"cmaes", 1, 1, cmaes_check, cmaes_suggest}, {"nsga2", 0, 1, nsga2_check, nsga2_suggest},
 };
 
 static const struct searcher *find(const char *name) {
@@ -46,8 +41,8 @@ static const struct searcher *find(const char *name) {
     return NULL;
 }
 
-int search_check(const char *name, const json_t *options,
-                 const struct space *space, int n_objectives, struct err *e) {
+int search_check(const char *name, const json_t *options, const struct space *space,
+                 int n_objectives, struct err *e) {
     const struct searcher *sr = find(name);
     if (!sr)
         return err_set(e, 422, "bad_value", "searcher.name",
@@ -58,12 +53,10 @@ int search_check(const char *name, const json_t *options,
     return sr->check(options, space, n_objectives, e);
 }
 
-int search_propose(const char *name, const struct search_ctx *ctx,
-                   json_t **out, struct err *e) {
+int search_propose(const char *name, const struct search_ctx *ctx, json_t **out, struct err *e) {
     *out = NULL;
     const struct searcher *sr = find(name);
-    if (!sr)
-        return err_set(e, 500, "internal", "", "unknown searcher");
+    if (!sr) return err_set(e, 500, "internal", "", "unknown searcher");
     /* What every searcher starts from: a generator seeded by the study's
      * seed and the trial number, the decoded history, and x to fill. */
     struct rng r;

@@ -22,9 +22,9 @@ enum search_state { SEARCH_RUNNING, SEARCH_COMPLETE, SEARCH_PRUNED, SEARCH_FAILE
 struct search_trial {
     int number;
     enum search_state state;
-    const json_t *params;  // object name -> value
-    const double *values;  // n_objectives values when COMPLETE (the last
-                           // reported ones when PRUNED), else NULL
+    const json_t *params; // object name -> value
+    const double *values; // n_objectives values when COMPLETE (the last
+                          // reported ones when PRUNED), else NULL
 };
 
 struct search_ctx {
@@ -35,7 +35,7 @@ struct search_ctx {
     uint64_t seed;
     const struct search_trial *trials; // the whole history, by number
     size_t n_trials;
-    int number;            // number of the trial being proposed
+    int number; // number of the trial being proposed
 };
 
 /* Validate a searcher name and its options at study creation. Returns 0,
@@ -44,14 +44,13 @@ struct search_ctx {
  * bad_range / bad_value / unknown_field on "searcher.options.<key>", and
  * missing_field on "space.<name>.grid_points" for a grid over a float that
  * declares neither grid_points nor values. options may be NULL. */
-int search_check(const char *name, const json_t *options,
-                 const struct space *space, int n_objectives, struct err *e);
+int search_check(const char *name, const json_t *options, const struct space *space,
+                 int n_objectives, struct err *e);
 
 /* Propose the params of trial ctx->number. Returns 0 with a new object in
  * *out (the caller decrefs it), 1 when the searcher is exhausted (grid: all
  * points are in the history, running ones included), or -1 with a 500 in e
  * when name is unknown (search_check should have refused it). */
-int search_propose(const char *name, const struct search_ctx *ctx,
-                   json_t **out, struct err *e);
+int search_propose(const char *name, const struct search_ctx *ctx, json_t **out, struct err *e);
 
 #endif

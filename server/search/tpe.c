@@ -37,8 +37,7 @@ static const struct opt_spec TPE_OPTS[] = {
 /* TODO: TPE serves one objective only (search_check refuses more). Ranking
  * the trials by non-dominated sort instead of by loss would extend it to
  * several, as multi-objective TPE does. */
-int tpe_check(const json_t *options, const struct space *s, int n_objectives,
-              struct err *e) {
+int tpe_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
     (void)s;
     (void)n_objectives;
     return opts_check(options, "searcher.options", TPE_OPTS, e);
@@ -61,8 +60,7 @@ static int cmp_ranked(const void *a, const void *b) {
 
 /* Rank the usable rows of h; returns how many, and in *n_done how many of
  * them are finished with a finite loss. */
-static size_t rank_rows(const struct hist *h, int is_liar, struct ranked *out,
-                        size_t *n_done) {
+static size_t rank_rows(const struct hist *h, int is_liar, struct ranked *out, size_t *n_done) {
     size_t n = 0;
     *n_done = 0;
     for (size_t i = 0; i < h->n; i++) {
@@ -70,9 +68,12 @@ static size_t rank_rows(const struct hist *h, int is_liar, struct ranked *out,
         int group;
         if (h->state[i] == SEARCH_FAILED) continue;
         if (h->state[i] == SEARCH_RUNNING && !is_liar) continue;
-        if (h->state[i] == SEARCH_COMPLETE && !isnan(loss)) group = 0;
-        else if (h->state[i] == SEARCH_PRUNED && !isnan(loss)) group = 1;
-        else group = 2;
+        if (h->state[i] == SEARCH_COMPLETE && !isnan(loss))
+            group = 0;
+        else if (h->state[i] == SEARCH_PRUNED && !isnan(loss))
+            group = 1;
+        else
+            group = 2;
         *n_done += group == 0;
         out[n++] = (struct ranked){i, group, isnan(loss) ? 0 : loss};
     }
@@ -101,8 +102,8 @@ static size_t n_good(size_t n) {
 struct model {
     const struct space *s;
     size_t n, d;
-    double *mu;    // (n, d)
-    double *width; // (n, d)
+    double *mu;      // (n, d)
+    double *width;   // (n, d)
     double *lognorm; // (n, d) log normaliser of each truncated Gaussian
     double *scratch; // (n + 1) log densities being summed
 };
@@ -120,8 +121,10 @@ static double numeric_width(const double *c, size_t n, double u, double floor_w)
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (c[mid] < u) lo = mid + 1;
-        else hi = mid;
+        if (c[mid] < u)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     double left = lo > 0 ? u - c[lo - 1] : u;
     double right = lo + 1 < n ? c[lo + 1] - u : 1 - u;
@@ -130,14 +133,13 @@ static double numeric_width(const double *c, size_t n, double u, double floor_w)
 }
 
 /* Fill column j of m; buf is scratch for m->n doubles. */
-static void model_dim(struct model *m, const struct hist *h,
-                      const size_t *rows, size_t j, double *buf) {
+static void model_dim(struct model *m, const struct hist *h, const size_t *rows, size_t j,
+                      double *buf) {
     const struct space_param *p = &m->s->params[j];
     size_t n_act = 0;
     for (size_t k = 0; k < m->n; k++) {
         double v = h->x[rows[k] * h->d + j];
-        m->mu[k * m->d + j] = isnan(v) ? NAN
-                            : p->kind == SPACE_CAT ? v : space_to_unit(p, v);
+        m->mu[k * m->d + j] = isnan(v) ? NAN : p->kind == SPACE_CAT ? v : space_to_unit(p, v);
         if (!isnan(v)) buf[n_act++] = m->mu[k * m->d + j];
     }
     qsort(buf, n_act, sizeof *buf, cmp_double);
@@ -152,7 +154,9 @@ static void model_dim(struct model *m, const struct hist *h,
     }
 }
 
-static double norm_cdf(double z) { return 0.5 * erfc(-z / M_SQRT2); }
+static double norm_cdf(double z) {
+    return 0.5 * erfc(-z / M_SQRT2);
+}
 
 /* Log of the density's constant for a Gaussian (mu, w) truncated to
  * [0, 1]; computed once per kernel since erfc dominates the cost. */
@@ -161,8 +165,8 @@ static double trunc_lognorm(double mu, double w) {
     return -log(w) - 0.5 * log(2 * M_PI) - log(fmax(mass, 1e-300));
 }
 
-static void model_init(struct model *m, const struct space *s,
-                       const struct hist *h, const size_t *rows, size_t n) {
+static void model_init(struct model *m, const struct space *s, const struct hist *h,
+                       const size_t *rows, size_t n) {
     m->s = s;
     m->n = n;
     m->d = s->n_params;
@@ -184,7 +188,6 @@ static void model_cleanup(struct model *m) {
     free(m->scratch);
 }
 
-
 /* Log density of param j at value u (unit value, or choice index) under
  * row k's kernel; k == m->n is the prior. */
 static double kernel_logpdf(const struct model *m, size_t k, size_t j, double u) {
@@ -204,8 +207,7 @@ static double kernel_logpdf(const struct model *m, size_t k, size_t j, double u)
     return -0.5 * z * z + m->lognorm[k * m->d + j];
 }
 
-static double kernel_sample(const struct model *m, size_t k, size_t j,
-                            struct rng *r) {
+static double kernel_sample(const struct model *m, size_t k, size_t j, struct rng *r) {
     const struct space_param *p = &m->s->params[j];
     double mu = k < m->n ? m->mu[k * m->d + j] : NAN;
     if (p->kind == SPACE_CAT) {
@@ -230,9 +232,16 @@ static double exp_neg(double x) {
     double t = x * 1.4426950408889634; // log2(e)
     double k = floor(t);
     double y = (t - k) * 0.6931471805599453;
-    double p = 1 + y * (1 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 +
-               y * (1.0 / 720 + y * (1.0 / 5040 + y * (1.0 / 40320))))))));
-    union { double d; uint64_t u; } scale = {.u = (uint64_t)(1023 + (int)k) << 52};
+    double p =
+        1 + y * (1 + y * (1.0 / 2 +
+                          y * (1.0 / 6 +
+                               y * (1.0 / 24 +
+                                    y * (1.0 / 120 + y * (1.0 / 720 + y * (1.0 / 5040 +
+                                                                           y * (1.0 / 40320))))))));
+    union {
+        double d;
+        uint64_t u;
+    } scale = {.u = (uint64_t)(1023 + (int)k) << 52};
     return p * scale.d;
 }
 
@@ -288,8 +297,7 @@ static double to_score_unit(const struct space_param *p, double v) {
 }
 
 /* Value of param j drawn from row k's kernel of the good model. */
-static double draw_value(const struct model *good, size_t k, size_t j,
-                         struct rng *r) {
+static double draw_value(const struct model *good, size_t k, size_t j, struct rng *r) {
     const struct space_param *p = &good->s->params[j];
     double raw = kernel_sample(good, k, j, r);
     return p->kind == SPACE_CAT ? raw : space_from_unit(p, raw);
@@ -298,8 +306,8 @@ static double draw_value(const struct model *good, size_t k, size_t j,
 /* Univariate: the densities factor over params, so each param in turn
  * takes the best of n_cand draws from its own good mixture. Walking in
  * declaration order lets a parent's choice decide its children. */
-static void propose_univariate(const struct model *good, const struct model *bad,
-                               int n_cand, struct rng *r, double *x) {
+static void propose_univariate(const struct model *good, const struct model *bad, int n_cand,
+                               struct rng *r, double *x) {
     const struct space *s = good->s;
     for (size_t j = 0; j < s->n_params; j++) {
         x[j] = NAN;
@@ -318,8 +326,8 @@ static void propose_univariate(const struct model *good, const struct model *bad
 
 /* Multivariate: each candidate comes whole from one good component (the
  * prior included), and candidates compete on the joint density ratio. */
-static void propose_multivariate(const struct model *good, const struct model *bad,
-                                 int n_cand, struct rng *r, double *best_x) {
+static void propose_multivariate(const struct model *good, const struct model *bad, int n_cand,
+                                 struct rng *r, double *best_x) {
     const struct space *s = good->s;
     size_t d = s->n_params;
     double *x = xcalloc(d + 1, sizeof *x), *u = xcalloc(d + 1, sizeof *u);

@@ -61,17 +61,23 @@ static void check_ranks_first(size_t which, double (*f)(double)) {
     ck_assert_double_eq_tol(sum_of(share, d), 1.0, 1e-9);
     for (size_t i = 0; i < d; i++) {
         if (i == which) continue;
-        ck_assert_msg(share[which] > 5 * share[i], "param %zu: %g vs %zu: %g", which,
-                      share[which], i, share[i]);
+        ck_assert_msg(share[which] > 5 * share[i], "param %zu: %g vs %zu: %g", which, share[which],
+                      i, share[i]);
     }
     free(x);
     free(y);
     space_free(s);
 }
 
-static double log_lr_bowl(double lr) { return pow(log10(lr) + 3, 2); }
-static double layers_linear(double layers) { return 0.1 * layers; }
-static double opt_table(double k) { return k == 1 ? 1.0 : 0.2; }
+static double log_lr_bowl(double lr) {
+    return pow(log10(lr) + 3, 2);
+}
+static double layers_linear(double layers) {
+    return 0.1 * layers;
+}
+static double opt_table(double k) {
+    return k == 1 ? 1.0 : 0.2;
+}
 
 START_TEST(test_importance_ranks_the_driving_log_float_first) {
     check_ranks_first(0, log_lr_bowl);

@@ -30,7 +30,7 @@ typedef void (*fwd_fn)(void *ctx, const float *x, float *y);
 struct probe {
     fwd_fn fwd;
     void *ctx;
-    float *x;      /* (n_x) input */
+    float *x; /* (n_x) input */
     size_t n_x, n_y;
     const float *r; /* (n_y) weights of the scalar loss */
 };
@@ -54,8 +54,7 @@ static double loss_of(const struct probe *p) {
 
 /* Max over v[0..n) of |analytic - numeric|, relative to the largest
  * analytic value; v is perturbed in place (an input or a parameter). */
-static double max_rel_diff(const struct probe *p, float *v, size_t n,
-                           const float *analytic) {
+static double max_rel_diff(const struct probe *p, float *v, size_t n, const float *analytic) {
     double worst = 0, scale = 1e-3;
     for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(analytic[i]));
     for (size_t i = 0; i < n; i++) {
@@ -85,8 +84,7 @@ START_TEST(test_dense_backward_matches_finite_differences) {
     size_t batch = 3, n_in = 5, n_out = 4;
     float *w = rand_array(n_out * n_in + n_out, 1, 0.5f);
     float *g = calloc(n_out * n_in + n_out, sizeof *g);
-    struct nn_dense l = {n_in, n_out, w, w + n_out * n_in, g,
-                         g + n_out * n_in};
+    struct nn_dense l = {n_in, n_out, w, w + n_out * n_in, g, g + n_out * n_in};
     float *x = rand_array(batch * n_in, 2, 1.0f);
     float *r = rand_array(batch * n_out, 3, 1.0f);
     float *dx = malloc(batch * n_in * sizeof *dx);
@@ -106,8 +104,7 @@ static void conv_fwd(void *ctx, const float *x, float *y) {
 /* Gradient check of a 2-in, 3-out conv with kernel k and padding pad on
  * two 5x4 images. */
 static void check_conv(size_t k, size_t pad) {
-    struct nn_conv l = {.c_in = 2, .c_out = 3, .k = k, .pad = pad, .h = 5,
-                        .w = 4};
+    struct nn_conv l = {.c_in = 2, .c_out = 3, .k = k, .pad = pad, .h = 5, .w = 4};
     size_t batch = 2, n_w = 3 * 2 * k * k + 3;
     size_t oh = nn_conv_out_size(&l, 5), ow = nn_conv_out_size(&l, 4);
     size_t n_x = 2 * batch * 5 * 4, n_y = 3 * batch * oh * ow;
@@ -139,10 +136,8 @@ END_TEST
 /* Forward and backward of a conv big enough to need several chunks, on
  * 1 thread and again on 2: the partial sums are fixed per slot, not per
  * thread, so the results must be the same bits. */
-static void conv_pass(size_t batch, const float *x, const float *dy,
-                      float *out) {
-    struct nn_conv l = {.c_in = 32, .c_out = 8, .k = 5, .pad = 2, .h = 14,
-                        .w = 14};
+static void conv_pass(size_t batch, const float *x, const float *dy, float *out) {
+    struct nn_conv l = {.c_in = 32, .c_out = 8, .k = 5, .pad = 2, .h = 14, .w = 14};
     size_t n_w = 8 * 32 * 25 + 8, n_y = 8 * batch * 196;
     float *w = rand_array(n_w, 9, 0.05f);
     l.weight = w, l.b = w + n_w - 8;
@@ -166,8 +161,7 @@ START_TEST(test_conv_on_two_threads_matches_one_bit_for_bit) {
     nn_par_stop();
     size_t n_diff = 0;
     for (size_t i = 0; i < n_out; i++) n_diff += one[i] != two[i];
-    printf("%-28s %zu of %zu values differ\n", "conv 2 threads", n_diff,
-           n_out);
+    printf("%-28s %zu of %zu values differ\n", "conv 2 threads", n_diff, n_out);
     ck_assert_uint_eq(n_diff, 0);
     free(x), free(dy), free(one), free(two);
 }
@@ -203,15 +197,13 @@ static void check_bnorm(bool is_dense) {
     for (size_t i = 0; i < c; i++) p[i] += 1.0f; // gamma near 1
     float buf[6] = {0, 0, 0, 1, 1, 1}, inv_std[3];
     float *xhat = malloc(n * sizeof *xhat);
-    struct nn_bnorm l = {c, is_dense, 0.1f, 1e-5f, p, p + c, g, g + c,
-                         buf, buf + c, xhat, inv_std};
+    struct nn_bnorm l = {c, is_dense, 0.1f, 1e-5f, p, p + c, g, g + c, buf, buf + c, xhat, inv_std};
     float *x = rand_array(n, 10, 1.0f), *r = rand_array(n, 11, 1.0f);
     float *y = malloc(n * sizeof *y), *dx = malloc(n * sizeof *dx);
     nn_bnorm_forward(&l, x, y, m, true);
     nn_bnorm_backward(&l, r, dx, m);
     struct probe pr = {bn_fwd, &l, x, n, n, r};
-    expect_close(is_dense ? "bnorm dense dx" : "bnorm spatial dx",
-                 max_rel_diff(&pr, x, n, dx));
+    expect_close(is_dense ? "bnorm dense dx" : "bnorm spatial dx", max_rel_diff(&pr, x, n, dx));
     float *gc = malloc(2 * c * sizeof *gc);
     memcpy(gc, g, 2 * c * sizeof *gc);
     expect_close("bnorm dgamma+dbeta", max_rel_diff(&pr, p, 2 * c, gc));
@@ -314,14 +306,12 @@ int main(void) {
     TCase *tc = tcase_create("gradients");
     tcase_add_test(tc, test_dense_backward_matches_finite_differences);
     tcase_add_test(tc, test_conv_backward_matches_finite_differences);
-    tcase_add_test(tc,
-                   test_even_kernel_conv_backward_matches_finite_differences);
+    tcase_add_test(tc, test_even_kernel_conv_backward_matches_finite_differences);
     tcase_add_test(tc, test_conv_on_two_threads_matches_one_bit_for_bit);
     tcase_add_test(tc, test_pool_backward_matches_finite_differences);
     tcase_add_test(tc, test_bnorm_backward_matches_finite_differences);
     tcase_add_test(tc, test_activations_backward_match_finite_differences);
-    tcase_add_test(tc,
-                   test_dropout_fixed_mask_backward_matches_finite_differences);
+    tcase_add_test(tc, test_dropout_fixed_mask_backward_matches_finite_differences);
     tcase_add_test(tc, test_dropout_keeps_expected_fraction);
     tcase_add_test(tc, test_softmax_ce_gradient_matches_finite_differences);
     tcase_add_test(tc, test_softmax_ce_survives_huge_logits);

@@ -22,11 +22,9 @@
 
 static struct nn_train_cfg tiny_cfg(void) {
     struct nn_train_cfg c = {0};
-    c.model = (struct nn_model_cfg){.kind = NN_MODEL_MLP, .hidden = {32},
-                                    .n_hidden = 1, .act = NN_ACT_RELU,
-                                    .dropout = 0.1f};
-    c.optim = (struct nn_optim){.kind = NN_ADAM, .beta1 = 0.9f,
-                                .beta2 = 0.999f, .eps = 1e-8f};
+    c.model = (struct nn_model_cfg){
+        .kind = NN_MODEL_MLP, .hidden = {32}, .n_hidden = 1, .act = NN_ACT_RELU, .dropout = 0.1f};
+    c.optim = (struct nn_optim){.kind = NN_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     c.sched = (struct nn_sched){.kind = NN_SCHED_CONSTANT, .lr = 1e-3};
     c.batch_size = 32;
     c.epochs = 3;
@@ -47,10 +45,9 @@ START_TEST(test_tiny_run_loss_falls_below_threshold) {
     struct nn_train_cfg cfg = tiny_cfg();
     struct nn_train_result res;
     struct nn_err e = {0};
-    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &res, &e),
-                     0);
-    printf("tiny run: final train loss %.4f (threshold %.2f), val acc %.3f\n",
-           last_train_loss, TINY_RUN_MAX_LOSS, res.best.val_acc);
+    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &res, &e), 0);
+    printf("tiny run: final train loss %.4f (threshold %.2f), val acc %.3f\n", last_train_loss,
+           TINY_RUN_MAX_LOSS, res.best.val_acc);
     ck_assert(last_train_loss < TINY_RUN_MAX_LOSS);
     ck_assert(res.best.val_acc > 0.9);
     nn_data_cleanup(&ds);
@@ -69,19 +66,15 @@ START_TEST(test_resume_gives_same_weights_as_uninterrupted_run) {
 
     struct nn_train_cfg cfg = tiny_cfg();
     cfg.aug = (struct nn_aug){.shift_px = 2, .rotate_deg = 10};
-    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &full, &e),
-                     0);
+    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &full, &e), 0);
     cfg.epochs = 1;
     cfg.checkpoint_path = path;
-    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &part, &e),
-                     0);
+    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &part, &e), 0);
     cfg.epochs = 3;
     cfg.checkpoint_path = NULL;
     cfg.resume_path = path;
-    ck_assert_int_eq(
-        nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &resumed, &e), 0);
-    printf("weights crc: full %08x resumed %08x\n", full.weights_crc,
-           resumed.weights_crc);
+    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &resumed, &e), 0);
+    printf("weights crc: full %08x resumed %08x\n", full.weights_crc, resumed.weights_crc);
     ck_assert_uint_eq(full.weights_crc, resumed.weights_crc);
     ck_assert_int_eq(full.best.epoch, resumed.best.epoch);
     unlink(path);
@@ -116,8 +109,8 @@ START_TEST(test_corrupt_checkpoint_is_refused) {
 END_TEST
 
 START_TEST(test_schedules_have_expected_shape) {
-    struct nn_sched s = {.kind = NN_SCHED_STEP, .lr = 1.0, .gamma = 0.1,
-                         .step_epochs = 2, .total_epochs = 10};
+    struct nn_sched s = {
+        .kind = NN_SCHED_STEP, .lr = 1.0, .gamma = 0.1, .step_epochs = 2, .total_epochs = 10};
     ck_assert(fabs(nn_sched_lr(&s, 1.5, 0.01) - 1.0) < 1e-12);
     ck_assert(fabs(nn_sched_lr(&s, 2.0, 0.01) - 0.1) < 1e-12);
     s.kind = NN_SCHED_COSINE;
@@ -136,16 +129,13 @@ START_TEST(test_resnet_learns_synthetic_data) {
     struct nn_dataset ds;
     nn_data_synthetic(&ds, 400, 3);
     struct nn_train_cfg cfg = tiny_cfg();
-    cfg.model = (struct nn_model_cfg){.kind = NN_MODEL_RESNET, .depth = 1,
-                                      .width = 4};
+    cfg.model = (struct nn_model_cfg){.kind = NN_MODEL_RESNET, .depth = 1, .width = 4};
     cfg.epochs = 2;
     cfg.sched.lr = 3e-3;
     struct nn_train_result res;
     struct nn_err e = {0};
-    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &res, &e),
-                     0);
-    printf("resnet: train loss %.3f val acc %.3f\n", last_train_loss,
-           res.best.val_acc);
+    ck_assert_int_eq(nn_train_run(&cfg, &ds, NULL, on_epoch, NULL, &res, &e), 0);
+    printf("resnet: train loss %.3f val acc %.3f\n", last_train_loss, res.best.val_acc);
     ck_assert(last_train_loss < 1.5);
     nn_data_cleanup(&ds);
 }

@@ -13,8 +13,8 @@ static const int STEPS[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
 /* A curve of trial `number` with reports at steps 0..n-1 (steps start at
  * `first` instead when first > 0). */
-static struct prune_curve curve(int number, const double *values, size_t n,
-                                int first, int is_complete) {
+static struct prune_curve curve(int number, const double *values, size_t n, int first,
+                                int is_complete) {
     struct prune_curve c = {number, &STEPS[first], values, n, is_complete};
     return c;
 }
@@ -26,8 +26,8 @@ static void five_others(struct prune_curve *o, int is_complete) {
     for (int i = 0; i < 5; i++) o[i] = curve(i + 1, OTHER_VALUES[i], 2, 0, is_complete);
 }
 
-static int stop(const char *name, const char *options, int maximize,
-                const struct prune_curve *t, const struct prune_curve *o, size_t n) {
+static int stop(const char *name, const char *options, int maximize, const struct prune_curve *t,
+                const struct prune_curve *o, size_t n) {
     json_t *opts = options ? json_loads(options, 0, NULL) : NULL;
     int r = prune_should_stop(name, opts, maximize, t, o, n);
     json_decref(opts);

@@ -13,8 +13,7 @@
 #include "search/rng.h"
 #include "search/search.h"
 
-static const char *const SEARCHERS[] = {"random", "grid", "tpe", "gp",
-                                        "cmaes", "nsga2", NULL};
+static const char *const SEARCHERS[] = {"random", "grid", "tpe", "gp", "cmaes", "nsga2", NULL};
 
 /* ---- random spaces ---------------------------------------------------- */
 
@@ -39,8 +38,7 @@ static void add_numeric(json_t *p, struct rng *r, int is_int) {
     if (kind == 2 && high > low) {
         double step = is_int ? 1 + (double)rng_below(r, (size_t)(high - low))
                              : (high - low) / (1.5 + rng_uniform(r) * 6);
-        json_object_set_new(p, "step", is_int ? json_integer((json_int_t)step)
-                                              : json_real(step));
+        json_object_set_new(p, "step", is_int ? json_integer((json_int_t)step) : json_real(step));
     }
     if (!is_int) json_object_set_new(p, "grid_points", json_integer(1 + (int)rng_below(r, 4)));
 }
@@ -50,9 +48,12 @@ static void add_categorical(json_t *p, struct rng *r) {
     json_t *ch = json_array();
     size_t n = 1 + rng_below(r, 5);
     for (size_t k = 0; k < n; k++) {
-        if (k == 0 && rng_below(r, 3) == 0) json_array_append_new(ch, json_true());
-        else if (k % 2) json_array_append_new(ch, json_integer((json_int_t)k * 10));
-        else json_array_append_new(ch, json_sprintf("c%zu", k));
+        if (k == 0 && rng_below(r, 3) == 0)
+            json_array_append_new(ch, json_true());
+        else if (k % 2)
+            json_array_append_new(ch, json_integer((json_int_t)k * 10));
+        else
+            json_array_append_new(ch, json_sprintf("c%zu", k));
     }
     json_object_set_new(p, "choices", ch);
 }
@@ -86,8 +87,10 @@ static json_t *random_space_json(struct rng *r) {
     for (size_t i = 0; i < n; i++) {
         json_t *p = json_object();
         int kind = (int)rng_below(r, 3);
-        if (kind == 2) add_categorical(p, r);
-        else add_numeric(p, r, kind == 1);
+        if (kind == 2)
+            add_categorical(p, r);
+        else
+            add_numeric(p, r, kind == 1);
         if (i > 0 && rng_below(r, 3) == 0) add_condition(space, p, r);
         char name[32];
         snprintf(name, sizeof name, "p%zu", i);
@@ -112,14 +115,14 @@ static void history_free(struct history *h) {
 
 /* A history of n trials over s with random states, params drawn by the
  * random searcher, and values that include NaN, ties and duplicates. */
-static void random_history(const struct space *s, struct rng *r, size_t n,
-                           int m, struct history *h) {
+static void random_history(const struct space *s, struct rng *r, size_t n, int m,
+                           struct history *h) {
     h->n = n;
     h->trials = calloc(n + 1, sizeof *h->trials);
     h->values = calloc((n + 1) * (size_t)m, sizeof *h->values);
     for (size_t i = 0; i < n; i++) {
-        struct search_ctx c = {.space = s, .n_objectives = m, .seed = 99,
-                               .number = (int)(rng_below(r, 1000))};
+        struct search_ctx c = {
+            .space = s, .n_objectives = m, .seed = 99, .number = (int)(rng_below(r, 1000))};
         json_t *params;
         struct err e;
         if (i > 0 && rng_below(r, 8) == 0) // duplicate of an earlier trial
@@ -163,12 +166,18 @@ static json_t *test_options(const char *name, int k) {
 
 static int g_option_k; // which rotation test_options uses for propose()
 
-static json_t *propose(const char *name, const struct space *s,
-                       const struct history *h, int m, int number) {
+static json_t *propose(const char *name, const struct space *s, const struct history *h, int m,
+                       int number) {
     json_t *opts = test_options(name, g_option_k);
     struct search_ctx c = {
-        .space = s, .n_objectives = m, .maximize = MAXIMIZE, .options = opts,
-        .seed = 12345, .trials = h->trials, .n_trials = h->n, .number = number,
+        .space = s,
+        .n_objectives = m,
+        .maximize = MAXIMIZE,
+        .options = opts,
+        .seed = 12345,
+        .trials = h->trials,
+        .n_trials = h->n,
+        .number = number,
     };
     json_t *out = NULL;
     struct err e = {0};
@@ -181,8 +190,7 @@ static json_t *propose(const char *name, const struct space *s,
 /* Run searcher `name` on n_spaces random spaces, each with a random
  * history, checking every proposal against the space and that the same
  * inputs give the same proposal. */
-static void check_searcher_on_random_spaces(const char *name, int n_spaces,
-                                            size_t max_hist) {
+static void check_searcher_on_random_spaces(const char *name, int n_spaces, size_t max_hist) {
     struct rng r;
     rng_seed(&r, 7, (uint64_t)strlen(name) * 1000 + (uint64_t)name[0]);
     int n_tested = 0;
@@ -206,8 +214,8 @@ static void check_searcher_on_random_spaces(const char *name, int n_spaces,
         if (a) {
             char *text = json_dumps(sj, JSON_COMPACT);
             ck_assert_msg(space_check_params(s, a, &e) == 0,
-                          "%s gave illegal params (%s %s) for space %s", name,
-                          e.code, e.field, text);
+                          "%s gave illegal params (%s %s) for space %s", name, e.code, e.field,
+                          text);
             ck_assert_msg(json_equal(a, b), "%s is not deterministic on %s", name, text);
             free(text);
             n_tested++;
@@ -246,19 +254,27 @@ static struct space *small_space(void) {
     return s;
 }
 
-enum degenerate { DEG_EMPTY, DEG_ALL_FAILED, DEG_SINGLE, DEG_CONSTANT,
-                  DEG_DUPLICATES, DEG_NAN, DEG_ALL_RUNNING, DEG_COUNT };
+enum degenerate {
+    DEG_EMPTY,
+    DEG_ALL_FAILED,
+    DEG_SINGLE,
+    DEG_CONSTANT,
+    DEG_DUPLICATES,
+    DEG_NAN,
+    DEG_ALL_RUNNING,
+    DEG_COUNT
+};
 
-static void degenerate_history(const struct space *s, enum degenerate kind,
-                               struct history *h) {
+static void degenerate_history(const struct space *s, enum degenerate kind, struct history *h) {
     struct rng r;
     rng_seed(&r, 3, (uint64_t)kind);
     size_t n = kind == DEG_EMPTY ? 0 : kind == DEG_SINGLE ? 1 : 30;
     random_history(s, &r, n, 1, h);
     for (size_t i = 0; i < n; i++) {
         struct search_trial *t = &h->trials[i];
-        t->state = kind == DEG_ALL_FAILED ? SEARCH_FAILED
-                 : kind == DEG_ALL_RUNNING ? SEARCH_RUNNING : SEARCH_COMPLETE;
+        t->state = kind == DEG_ALL_FAILED    ? SEARCH_FAILED
+                   : kind == DEG_ALL_RUNNING ? SEARCH_RUNNING
+                                             : SEARCH_COMPLETE;
         h->values[i] = kind == DEG_NAN ? NAN : kind == DEG_CONSTANT ? 2.5 : h->values[i];
         if (isnan(h->values[i]) && kind != DEG_NAN) h->values[i] = 0;
         t->values = t->state == SEARCH_COMPLETE ? &h->values[i] : NULL;
@@ -280,8 +296,8 @@ START_TEST(test_searchers_survive_degenerate_histories) {
         json_t *a = propose(name, s, &h, 1, (int)h.n);
         struct err e = {0};
         ck_assert_msg(a != NULL, "%s gave nothing on history kind %d", name, kind);
-        ck_assert_msg(space_check_params(s, a, &e) == 0, "%s kind %d: %s %s",
-                      name, kind, e.code, e.field);
+        ck_assert_msg(space_check_params(s, a, &e) == 0, "%s kind %d: %s %s", name, kind, e.code,
+                      e.field);
         json_decref(a);
         history_free(&h);
     }
@@ -334,23 +350,25 @@ static size_t drain_grid(const char *space_text) {
 }
 
 START_TEST(test_grid_visits_every_point_once) {
-    ck_assert_uint_eq(drain_grid(
-        "{\"c\": {\"type\": \"categorical\", \"choices\": [1, 2, 3]},"
-        " \"i\": {\"type\": \"int\", \"low\": 0, \"high\": 4, \"step\": 2},"
-        " \"f\": {\"type\": \"float\", \"low\": 1, \"high\": 100, \"log\": true,"
-        "         \"grid_points\": 2}}"), 18);
-    ck_assert_uint_eq(drain_grid(
-        "{\"f\": {\"type\": \"float\", \"low\": 0, \"high\": 1,"
-        "         \"values\": [0.5, 0, 1, 0.5]}}"), 3);
+    ck_assert_uint_eq(
+        drain_grid("{\"c\": {\"type\": \"categorical\", \"choices\": [1, 2, 3]},"
+                   " \"i\": {\"type\": \"int\", \"low\": 0, \"high\": 4, \"step\": 2},"
+                   " \"f\": {\"type\": \"float\", \"low\": 1, \"high\": 100, \"log\": true,"
+                   "         \"grid_points\": 2}}"),
+        18);
+    ck_assert_uint_eq(drain_grid("{\"f\": {\"type\": \"float\", \"low\": 0, \"high\": 1,"
+                                 "         \"values\": [0.5, 0, 1, 0.5]}}"),
+                      3);
 }
 END_TEST
 
 START_TEST(test_grid_counts_conditional_configurations_once) {
     /* opt=sgd: 3 momenta; opt=adam: no momentum. 4 configurations. */
-    ck_assert_uint_eq(drain_grid(
-        "{\"opt\": {\"type\": \"categorical\", \"choices\": [\"sgd\", \"adam\"]},"
-        " \"m\": {\"type\": \"float\", \"low\": 0, \"high\": 0.9, \"grid_points\": 3,"
-        "         \"when\": {\"opt\": \"sgd\"}}}"), 4);
+    ck_assert_uint_eq(
+        drain_grid("{\"opt\": {\"type\": \"categorical\", \"choices\": [\"sgd\", \"adam\"]},"
+                   " \"m\": {\"type\": \"float\", \"low\": 0, \"high\": 0.9, \"grid_points\": 3,"
+                   "         \"when\": {\"opt\": \"sgd\"}}}"),
+        4);
 }
 END_TEST
 
@@ -360,7 +378,7 @@ struct option_case {
     const char *searcher;
     const char *options;
     int n_objectives;
-    const char *code;  // "" = accepted
+    const char *code; // "" = accepted
     const char *field;
 };
 
@@ -390,8 +408,7 @@ static const struct option_case OPTION_CASES[] = {
 
 START_TEST(test_searcher_options_table) {
     const struct option_case *c = &OPTION_CASES[_i];
-    json_t *sj = json_loads(
-        "{\"x\": {\"type\": \"float\", \"low\": 0, \"high\": 1}}", 0, NULL);
+    json_t *sj = json_loads("{\"x\": {\"type\": \"float\", \"low\": 0, \"high\": 1}}", 0, NULL);
     struct space *s = NULL;
     struct err e = {0};
     space_parse(sj, &s, &e);

@@ -16,9 +16,9 @@ static double branin(double x1, double x2) {
 }
 
 static struct space *branin_space(void) {
-    json_t *j = json_loads(
-        "{\"x1\": {\"type\": \"float\", \"low\": -5, \"high\": 10},"
-        " \"x2\": {\"type\": \"float\", \"low\": 0, \"high\": 15}}", 0, NULL);
+    json_t *j = json_loads("{\"x1\": {\"type\": \"float\", \"low\": -5, \"high\": 10},"
+                           " \"x2\": {\"type\": \"float\", \"low\": 0, \"high\": 15}}",
+                           0, NULL);
     struct space *s = NULL;
     struct err e;
     ck_assert_int_eq(space_parse(j, &s, &e), 0);
@@ -34,8 +34,12 @@ static double run_branin(const char *name, uint64_t seed, int n) {
     double *vals = calloc((size_t)n, sizeof *vals);
     double best = INFINITY;
     for (int i = 0; i < n; i++) {
-        struct search_ctx c = {.space = s, .n_objectives = 1, .maximize = (int[]){0},
-                               .seed = seed, .trials = t, .n_trials = (size_t)i,
+        struct search_ctx c = {.space = s,
+                               .n_objectives = 1,
+                               .maximize = (int[]){0},
+                               .seed = seed,
+                               .trials = t,
+                               .n_trials = (size_t)i,
                                .number = i};
         json_t *p;
         struct err e;
@@ -86,8 +90,13 @@ START_TEST(test_running_trials_push_proposals_apart) {
         vals[i] = branin(-5 + 0.7 * i, 15 - 0.6 * i);
         t[i] = (struct search_trial){i, SEARCH_COMPLETE, p, &vals[i]};
     }
-    struct search_ctx c = {.space = s, .n_objectives = 1, .maximize = (int[]){0},
-                           .seed = 5, .trials = t, .n_trials = 20, .number = 20};
+    struct search_ctx c = {.space = s,
+                           .n_objectives = 1,
+                           .maximize = (int[]){0},
+                           .seed = 5,
+                           .trials = t,
+                           .n_trials = 20,
+                           .number = 20};
     json_t *a, *b;
     struct err e;
     ck_assert_int_eq(search_propose(name, &c, &a, &e), 0);
@@ -95,10 +104,10 @@ START_TEST(test_running_trials_push_proposals_apart) {
     c.n_trials = 21;
     c.number = 21;
     ck_assert_int_eq(search_propose(name, &c, &b, &e), 0);
-    double dx = json_number_value(json_object_get(a, "x1")) -
-                json_number_value(json_object_get(b, "x1"));
-    double dy = json_number_value(json_object_get(a, "x2")) -
-                json_number_value(json_object_get(b, "x2"));
+    double dx =
+        json_number_value(json_object_get(a, "x1")) - json_number_value(json_object_get(b, "x1"));
+    double dy =
+        json_number_value(json_object_get(a, "x2")) - json_number_value(json_object_get(b, "x2"));
     ck_assert_msg(hypot(dx, dy) > 1e-3, "%s proposed the running point again", name);
     for (int i = 0; i < 21; i++) json_decref((json_t *)t[i].params);
     json_decref(b);

@@ -37,47 +37,47 @@ static const struct bad_case BAD[] = {
     {"{\"a\": {\"type\": \"float\", \"high\": 1}}", "missing_field", "space.a.low"},
     {"{\"a\": {\"type\": \"float\", \"low\": 0}}", "missing_field", "space.a.high"},
     {"{\"a\": {\"type\": \"float\", \"low\": \"0\", \"high\": 1}}", "bad_type", "space.a.low"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"lo\": 2}}",
-     "unknown_field", "space.a.lo"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"lo\": 2}}", "unknown_field",
+     "space.a.lo"},
     {"{\"a\": {\"type\": \"float\", \"low\": 2, \"high\": 1}}", "bad_range", "space.a.high"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"log\": true}}",
-     "bad_range", "space.a.low"},
-    {"{\"a\": {\"type\": \"float\", \"low\": -1, \"high\": 1, \"log\": true}}",
-     "bad_range", "space.a.low"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"log\": 1}}",
-     "bad_type", "space.a.log"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 0}}",
-     "bad_range", "space.a.step"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": -0.1}}",
-     "bad_range", "space.a.step"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 2}}",
-     "bad_range", "space.a.step"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"log\": true}}", "bad_range",
+     "space.a.low"},
+    {"{\"a\": {\"type\": \"float\", \"low\": -1, \"high\": 1, \"log\": true}}", "bad_range",
+     "space.a.low"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"log\": 1}}", "bad_type",
+     "space.a.log"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 0}}", "bad_range",
+     "space.a.step"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": -0.1}}", "bad_range",
+     "space.a.step"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 2}}", "bad_range",
+     "space.a.step"},
     {"{\"a\": {\"type\": \"float\", \"low\": 1, \"high\": 2, \"step\": 0.5, "
      "\"log\": true}}",
      "bad_value", "space.a.step"},
     {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1e300}}", "bad_value", "space.a.high"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0.5, \"high\": 3}}", "bad_value", "space.a.low"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3.5}}", "bad_value", "space.a.high"},
-    {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3, \"step\": 1.5}}",
-     "bad_value", "space.a.step"},
-    {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3, \"grid_points\": 2}}",
-     "unknown_field", "space.a.grid_points"},
+    {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3, \"step\": 1.5}}", "bad_value",
+     "space.a.step"},
+    {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3, \"grid_points\": 2}}", "unknown_field",
+     "space.a.grid_points"},
     {"{\"a\": {\"type\": \"categorical\"}}", "missing_field", "space.a.choices"},
     {"{\"a\": {\"type\": \"categorical\", \"choices\": 1}}", "bad_type", "space.a.choices"},
     {"{\"a\": {\"type\": \"categorical\", \"choices\": []}}", "bad_value", "space.a.choices"},
-    {"{\"a\": {\"type\": \"categorical\", \"choices\": [1, \"x\", 1.0]}}",
-     "bad_value", "space.a.choices[2]"},
+    {"{\"a\": {\"type\": \"categorical\", \"choices\": [1, \"x\", 1.0]}}", "bad_value",
+     "space.a.choices[2]"},
     {"{\"a\": {\"type\": \"categorical\", \"choices\": [[1]]}}", "bad_type", "space.a.choices[0]"},
-    {"{\"a\": {\"type\": \"categorical\", \"choices\": [1], \"low\": 0}}",
-     "unknown_field", "space.a.low"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"grid_points\": 0}}",
-     "bad_range", "space.a.grid_points"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"grid_points\": 1.5}}",
-     "bad_type", "space.a.grid_points"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"values\": [0.5, 2]}}",
-     "bad_range", "space.a.values"},
-    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"values\": []}}",
-     "bad_value", "space.a.values"},
+    {"{\"a\": {\"type\": \"categorical\", \"choices\": [1], \"low\": 0}}", "unknown_field",
+     "space.a.low"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"grid_points\": 0}}", "bad_range",
+     "space.a.grid_points"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"grid_points\": 1.5}}", "bad_type",
+     "space.a.grid_points"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"values\": [0.5, 2]}}", "bad_range",
+     "space.a.values"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"values\": []}}", "bad_value",
+     "space.a.values"},
     {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"values\": [0], "
      "\"grid_points\": 3}}",
      "bad_value", "space.a.values"},
@@ -114,17 +114,16 @@ START_TEST(test_space_parse_error_table) {
     ck_assert_msg(rc == -1 && s == NULL, "accepted %s", c->space);
     ck_assert_int_eq(e.http, 422);
     ck_assert_msg(strcmp(e.code, c->code) == 0 && strcmp(e.field, c->field) == 0,
-                  "%s: got %s %s, want %s %s", c->space, e.code, e.field,
-                  c->code, c->field);
+                  "%s: got %s %s, want %s %s", c->space, e.code, e.field, c->code, c->field);
 }
 END_TEST
 
 START_TEST(test_space_accepts_edge_bounds) {
-    struct space *s = parse_ok(
-        "{\"a\": {\"type\": \"float\", \"low\": 1, \"high\": 1},"
-        " \"b\": {\"type\": \"int\", \"low\": 3, \"high\": 3, \"log\": true},"
-        " \"c\": {\"type\": \"float\", \"low\": 2, \"high\": 2, \"step\": 0.5},"
-        " \"d\": {\"type\": \"categorical\", \"choices\": [true, 1, \"1\"]}}");
+    struct space *s =
+        parse_ok("{\"a\": {\"type\": \"float\", \"low\": 1, \"high\": 1},"
+                 " \"b\": {\"type\": \"int\", \"low\": 3, \"high\": 3, \"log\": true},"
+                 " \"c\": {\"type\": \"float\", \"low\": 2, \"high\": 2, \"step\": 0.5},"
+                 " \"d\": {\"type\": \"categorical\", \"choices\": [true, 1, \"1\"]}}");
     ck_assert_uint_eq(s->n_params, 4);
     for (int k = 0; k <= 10; k++) {
         double u = k / 10.0;
@@ -137,10 +136,9 @@ START_TEST(test_space_accepts_edge_bounds) {
 END_TEST
 
 START_TEST(test_space_keeps_declared_order) {
-    struct space *s = parse_ok(
-        "{\"z\": {\"type\": \"float\", \"low\": 0, \"high\": 1},"
-        " \"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1},"
-        " \"m\": {\"type\": \"float\", \"low\": 0, \"high\": 1}}");
+    struct space *s = parse_ok("{\"z\": {\"type\": \"float\", \"low\": 0, \"high\": 1},"
+                               " \"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1},"
+                               " \"m\": {\"type\": \"float\", \"low\": 0, \"high\": 1}}");
     ck_assert_str_eq(s->params[0].name, "z");
     ck_assert_str_eq(s->params[1].name, "a");
     ck_assert_str_eq(s->params[2].name, "m");
@@ -149,23 +147,22 @@ START_TEST(test_space_keeps_declared_order) {
 END_TEST
 
 START_TEST(test_space_log_int_reaches_both_bounds) {
-    struct space *s = parse_ok(
-        "{\"n\": {\"type\": \"int\", \"low\": 1, \"high\": 1000, \"log\": true}}");
+    struct space *s =
+        parse_ok("{\"n\": {\"type\": \"int\", \"low\": 1, \"high\": 1000, \"log\": true}}");
     const struct space_param *p = &s->params[0];
     ck_assert(space_from_unit(p, 0) == 1);
     ck_assert(space_from_unit(p, 1) == 1000);
     ck_assert(space_from_unit(p, 0.9999) == 1000);
-    for (int v = 1; v <= 1000; v += 37)
-        ck_assert(space_from_unit(p, space_to_unit(p, v)) == v);
+    for (int v = 1; v <= 1000; v += 37) ck_assert(space_from_unit(p, space_to_unit(p, v)) == v);
     space_free(s);
 }
 END_TEST
 
 START_TEST(test_space_steps_never_pass_high) {
-    struct space *s = parse_ok(
-        "{\"f\": {\"type\": \"float\", \"low\": 0.1, \"high\": 1.0, \"step\": 0.3},"
-        " \"g\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 0.4},"
-        " \"i\": {\"type\": \"int\", \"low\": -5, \"high\": 6, \"step\": 4}}");
+    struct space *s =
+        parse_ok("{\"f\": {\"type\": \"float\", \"low\": 0.1, \"high\": 1.0, \"step\": 0.3},"
+                 " \"g\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 0.4},"
+                 " \"i\": {\"type\": \"int\", \"low\": -5, \"high\": 6, \"step\": 4}}");
     for (int k = 0; k <= 1000; k++) {
         double u = k / 1000.0;
         double f = space_from_unit(&s->params[0], u);
@@ -184,8 +181,8 @@ START_TEST(test_space_steps_never_pass_high) {
 END_TEST
 
 START_TEST(test_space_log_float_stays_in_bounds) {
-    struct space *s = parse_ok(
-        "{\"lr\": {\"type\": \"float\", \"low\": 1e-5, \"high\": 0.3, \"log\": true}}");
+    struct space *s =
+        parse_ok("{\"lr\": {\"type\": \"float\", \"low\": 1e-5, \"high\": 0.3, \"log\": true}}");
     const struct space_param *p = &s->params[0];
     ck_assert(space_from_unit(p, 0) == 1e-5);
     ck_assert(space_from_unit(p, 1) == 0.3);
@@ -277,8 +274,7 @@ int main(void) {
     tcase_add_test(tc, test_space_log_int_reaches_both_bounds);
     tcase_add_test(tc, test_space_steps_never_pass_high);
     tcase_add_test(tc, test_space_log_float_stays_in_bounds);
-    tcase_add_loop_test(tc, test_space_check_params_table, 0,
-                        sizeof PARAMS / sizeof PARAMS[0]);
+    tcase_add_loop_test(tc, test_space_check_params_table, 0, sizeof PARAMS / sizeof PARAMS[0]);
     tcase_add_test(tc, test_space_encode_round_trips);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
