@@ -268,8 +268,8 @@ static int ask_new(PGconn *c, struct ask_tx *t, int n, int *next, int *is_exhaus
                    struct err *e) {
     const struct study *s = t->s;
     struct history h = {.n_obj = s->n_objectives};
-    /* The random searcher ignores the history; skip loading it. */
-    int needs_history = strcmp(s->searcher, "random") != 0;
+    /* Searchers that ignore the history (random) spare loading it. */
+    int needs_history = search_reads_trials(s->searcher);
     if (needs_history && history_load(c, s, &h, e) != 0) goto fail;
     char sid[ID_LEN], lease[32];
     fmt_id(sid, s->id);

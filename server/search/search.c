@@ -23,15 +23,19 @@
 struct searcher {
     const char *name;
     int max_objectives; // 0 = any number
+    int reads_trials;   // 0: ignores ctx->trials, so callers need not load them
     int uses_history;   // 0: the decoded history is not built (it costs O(n))
     int (*check)(const json_t *options, const struct space *s, int n_objectives, struct err *e);
     int (*suggest)(const struct search_ctx *ctx, struct rng *r, const struct hist *h, double *x);
 };
 
 static const struct searcher SEARCHERS[] = {
-    {"grid", 0, 0, grid_check, grid_suggest},    {"random", 0, 0, random_check, random_suggest},
-    {"tpe", 1, 1, tpe_check, tpe_suggest},       {"gp", 1, 1, gp_check, gp_suggest},
-    {"cmaes", 1, 1, cmaes_check, cmaes_suggest}, {"nsga2", 0, 1, nsga2_check, nsga2_suggest},
+    {"grid", 0, 1, 0, grid_check, grid_suggest},
+    {"random", 0, 0, 0, random_check, random_suggest},
+    {"tpe", 1, 1, 1, tpe_check, tpe_suggest},
+    {"gp", 1, 1, 1, gp_check, gp_suggest},
+    {"cmaes", 1, 1, 1, cmaes_check, cmaes_suggest},
+    {"nsga2", 0, 1, 1, nsga2_check, nsga2_suggest},
 };
 
 static const struct searcher *find(const char *name) {
@@ -69,4 +73,9 @@ int search_propose(const char *name, const struct search_ctx *ctx, json_t **out,
     free(x);
     if (sr->uses_history) hist_cleanup(&h);
     return rc;
+}
+
+int search_reads_trials(const char *name) {
+    const struct searcher *sr = find(name);
+    return !sr || sr->reads_trials;
 }

@@ -53,4 +53,8 @@ int search_check(const char *name, const json_t *options, const struct space *sp
  * when name is unknown (search_check should have refused it). */
 int search_propose(const char *name, const struct search_ctx *ctx, json_t **out, struct err *e);
 
+/* 0 when the searcher never looks at ctx->trials (random), so a caller
+ * may pass an empty history instead of loading every trial; else 1. */
+int search_reads_trials(const char *name);
+
 #endif
