@@ -223,9 +223,10 @@ def run_phase(label, target, args_of, n_clients, seconds, cpu_pids):
         p.start()
     while time.time() < start_at:
         time.sleep(0.01)
-    cpu0 = cpu_of(cpu_pids)
+    cpu0 = [cpu_of([p]) for p in cpu_pids]
     results = [out.get(timeout=seconds + 120) for _ in procs]
-    cpu1 = cpu_of(cpu_pids)
+    cpu1 = [cpu_of([p]) for p in cpu_pids]
+    used = [b - a for a, b in zip(cpu0, cpu1)]
     for p in procs:
         p.join()
     n = sum(r[0] for r in results)
@@ -233,10 +234,11 @@ def run_phase(label, target, args_of, n_clients, seconds, cpu_pids):
     client_cpu = sum(r[2] for r in results)
     res = {"label": label, "trials_s": n / seconds, "n": n,
            "p50_ms": 1e3 * lat[len(lat) // 2], "p99_ms": 1e3 * lat[int(len(lat) * 0.99)],
-           "client_cpu": client_cpu, "server_cpu": cpu1 - cpu0}
+           "client_cpu": client_cpu, "server_cpu": sum(used)}
     print(f"  {label:7s} {res['trials_s']:8.1f} trials/s  ask p50 {res['p50_ms']:6.2f} ms"
           f"  p99 {res['p99_ms']:6.2f} ms  ({n} trials; CPU s: clients "
-          f"{client_cpu:.1f}, {'hpod+pg' if label == 'hpod' else 'pg'} {cpu1 - cpu0:.1f}"
+          f"{client_cpu:.1f}, {' + '.join(f'{u:.1f}' for u in used)}"
+          f" ({'hpod + pg' if label == 'hpod' else 'pg'})"
           f" of {seconds * os.cpu_count():.0f} available)", flush=True)
     return res
 

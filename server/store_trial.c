@@ -7,6 +7,7 @@
 #include "store_trial.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,7 +207,11 @@ struct ask_tx {
     const struct study *s;
     const char *worker;
     int count;
-    json_t *out; /* array of trial JSON */
+    int guess;        /* next_number guessed for proposals, or -1 */
+    char *proposals;  /* JSON array of proposals numbered from guess, or NULL */
+    int next;         /* next_number after the ask */
+    int n_new;        /* new trials still to propose */
+    json_t *out;      /* array of trial JSON */
     char state[16];
 };
 
@@ -215,33 +220,13 @@ static void append_rows(json_t *out, PGresult *r) {
     for (int i = 0; i < PQntuples(r); i++) json_array_append_new(out, cell_json(r, i, 0));
 }
 
-/* The study row lock serialises asks. Only columns of the locked row are
- * read here: PostgreSQL re-reads the row after waiting for the lock, but a
- * subquery in the same statement would still see the snapshot taken
- * before the wait. Trial numbers are dense, so next_number counts the
- * trials. */
-static const char *const SQL_ASK_LOCK =
-    "SELECT state, next_number, is_exhausted FROM studies WHERE id = $1 FOR UPDATE";
-
-/* In a new statement, so with a snapshot taken after the lock: renew and
- * return the worker's own live leases, and count running and queued
- * trials (the renewed ones included, as the snapshot predates them). */
-static const char *const SQL_ASK_MINE =
-    "WITH mine AS (UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
-    "   WHERE id IN (SELECT id FROM trials WHERE study_id = $1 AND state = 'running'"
-    "     AND worker = $2 AND lease_deadline > now() ORDER BY number LIMIT $4)"
-    "   RETURNING number, trial_json(trials) AS j)"
-    " SELECT (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'running'"
-    "     AND lease_deadline > now()),"
-    "   (SELECT count(*) FROM trials WHERE study_id = $1 AND state = 'queued'),"
-    "   coalesce((SELECT json_agg(j ORDER BY number) FROM mine), '[]'::json)";
-
-static const char *const SQL_ASK_QUEUED =
-    "UPDATE trials SET state = 'running', worker = $2, started_at = now(),"
-    " lease_deadline = now() + $3::float8 * interval '1 second', attempts = attempts + 1"
-    " WHERE id IN (SELECT id FROM trials WHERE study_id = $1 AND state = 'queued'"
-    "   ORDER BY number LIMIT $4 FOR UPDATE SKIP LOCKED)"
-    " RETURNING trial_json(trials)";
+/* Lock the study row, renew the worker's own live leases, lease enqueued
+ * trials, insert guessed proposals and say how many new trials are still
+ * to propose (migration 0002). Inside a transaction the lock holds until
+ * it ends, so the inserts below are numbered without gaps or repeats. */
+static const char *const SQL_ASK_CLAIM =
+    "SELECT state, next_number, n_new, mine, queued, fresh"
+    " FROM ask_claim($1, $2, $3, $4, $5, $6, $7, $8::json)";
 
 /* One new trial and the study's next number, in one statement. */
 static const char *const SQL_ASK_INSERT =
@@ -250,18 +235,6 @@ static const char *const SQL_ASK_INSERT =
     " started_at, attempts) VALUES ($1, $2, 'running', $3::json, $4,"
     " now() + $5::float8 * interval '1 second', now(), 1)"
     " RETURNING trial_json(trials)";
-
-/* Run a leasing statement and append what it returned; returns the count
- * or -1. */
-static int lease_rows(PGconn *c, const char *sql, const char *const *p, json_t *out,
-                      struct err *e) {
-    PGresult *r = store_exec(c, sql, 4, p, e);
-    if (!r) return -1;
-    int n = PQntuples(r);
-    append_rows(out, r);
-    PQclear(r);
-    return n;
-}
 
 /* Propose and insert up to n new trials starting at *next. */
 static int ask_new(PGconn *c, struct ask_tx *t, int n, int *next, int *is_exhausted,
@@ -310,63 +283,122 @@ fail:
     return -1;
 }
 
-static int ask_body(PGconn *c, void *arg, struct err *e) {
-    struct ask_tx *t = arg;
+/* Run ask_claim and take in its answer: t->out gets the trials it leased
+ * or inserted, t->next and t->n_new what is left to propose. */
+static int ask_claim(PGconn *c, struct ask_tx *t, struct err *e) {
     const struct study *s = t->s;
-    json_decref(t->out);
-    t->out = json_array();
-    char sid[ID_LEN], lease[32], count[ID_LEN];
+    char sid[ID_LEN], lease[32], count[ID_LEN], parallel[ID_LEN], max_trials[ID_LEN];
+    char guess[ID_LEN];
     fmt_id(sid, s->id);
     snprintf(lease, sizeof lease, "%g", s->lease_s);
     fmt_id(count, t->count);
-    const char *p1[] = {sid};
-    PGresult *r = store_exec(c, SQL_ASK_LOCK, 1, p1, e);
+    fmt_id(parallel, s->parallel);
+    fmt_id(max_trials, s->max_trials);
+    fmt_id(guess, t->guess);
+    const char *p[] = {sid, t->worker, lease, count, parallel, max_trials, guess, t->proposals};
+    PGresult *r = store_exec(c, SQL_ASK_CLAIM, 8, p, e);
     if (!r) return -1;
-    if (PQntuples(r) == 0) {
+    if (PQgetisnull(r, 0, 0)) {
         PQclear(r);
         return err_set(e, 404, "study_not_found", NULL, "no such study");
     }
     snprintf(t->state, sizeof t->state, "%s", PQgetvalue(r, 0, 0));
-    int next = atoi(PQgetvalue(r, 0, 1)), n_total = next;
-    int is_exhausted = PQgetvalue(r, 0, 2)[0] == 't';
-    PQclear(r);
-
-    const char *p[] = {sid, t->worker, lease, count};
-    r = store_exec(c, SQL_ASK_MINE, 4, p, e);
-    if (!r) return -1;
-    long long n_running = atoll(PQgetvalue(r, 0, 0));
-    long long n_queued = atoll(PQgetvalue(r, 0, 1));
-    json_t *mine = cell_json(r, 0, 2);
-    PQclear(r);
-    json_array_extend(t->out, mine);
-    json_decref(mine);
-    if (strcmp(t->state, "running") != 0) return 0;
-
-    long long want = t->count - (long long)json_array_size(t->out);
-    long long room = s->parallel - n_running;
-    long long take = want < room ? want : room;
-    if (take <= 0) return 0;
-    int queued = 0;
-    if (n_queued > 0) {
-        char take_s[ID_LEN];
-        fmt_id(take_s, take);
-        const char *pq[] = {sid, t->worker, lease, take_s};
-        queued = lease_rows(c, SQL_ASK_QUEUED, pq, t->out, e);
-        if (queued < 0) return -1;
+    t->next = atoi(PQgetvalue(r, 0, 1));
+    t->n_new = atoi(PQgetvalue(r, 0, 2));
+    json_decref(t->out);
+    t->out = json_array();
+    for (int col = 3; col <= 5; col++) {
+        json_t *got = cell_json(r, 0, col);
+        json_array_extend(t->out, got);
+        json_decref(got);
     }
-    long long n_new = take - queued;
-    if (n_new > s->max_trials - n_total) n_new = s->max_trials - n_total;
-    if (n_new <= 0 || is_exhausted) return 0;
-    if (ask_new(c, t, (int)n_new, &next, &is_exhausted, e) != 0) return -1;
+    PQclear(r);
+    return 0;
+}
+
+/* The general ask, in a transaction: claim, then let the searcher propose
+ * under the study row lock, with the history when it reads it. */
+static int ask_body(PGconn *c, void *arg, struct err *e) {
+    struct ask_tx *t = arg;
+    t->guess = -1;
+    if (ask_claim(c, t, e) != 0) return -1;
+    if (t->n_new <= 0) return 0;
+    int is_exhausted = 0;
+    if (ask_new(c, t, t->n_new, &t->next, &is_exhausted, e) != 0) return -1;
     if (!is_exhausted) return 0;
-    r = store_exec(c, "UPDATE studies SET is_exhausted = true WHERE id = $1", 1, p1, e);
+    char sid[ID_LEN];
+    fmt_id(sid, t->s->id);
+    const char *p[] = {sid};
+    PGresult *r = store_exec(c, "UPDATE studies SET is_exhausted = true WHERE id = $1", 1, p, e);
     PQclear(r);
     return r ? 0 : -1;
 }
 
+/* The last next_number this process saw for a study whose searcher ignores
+ * the history. Asks on one study queue on its slot's mutex, as they would
+ * on the study row lock; a slot shared by two studies, or another process
+ * asking in between, only costs a wrong guess. */
+#define HINT_SLOTS 64
+static struct hint {
+    pthread_mutex_t lock;
+    long long study_id;
+    int next;
+} hints[HINT_SLOTS];
+static pthread_once_t hints_once = PTHREAD_ONCE_INIT;
+
+static void hints_init(void) {
+    for (int i = 0; i < HINT_SLOTS; i++) pthread_mutex_init(&hints[i].lock, NULL);
+}
+
+/* Propose for numbers guess .. guess + count - 1 and try the ask as one
+ * statement; t->n_new > 0 afterwards means the guess was wrong. Returns 1
+ * when the searcher declined to propose (then nothing was sent). */
+static int ask_guessed(struct ask_tx *t, struct err *e) {
+    const struct study *s = t->s;
+    json_t *all = json_array();
+    for (int k = 0; k < t->count; k++) {
+        struct search_ctx ctx = {s->space, s->n_objectives, s->maximize, s->searcher_options,
+                                 s->seed,  NULL,            0,           t->guess + k};
+        json_t *params = NULL;
+        int rc = search_propose(s->searcher, &ctx, &params, e);
+        if (rc != 0) {
+            json_decref(all);
+            return rc;
+        }
+        json_array_append_new(all, params);
+    }
+    t->proposals = json_dumps(all, JSON_COMPACT);
+    json_decref(all);
+    PGconn *c = store_acquire();
+    int rc = ask_claim(c, t, e);
+    store_release(c);
+    free(t->proposals);
+    t->proposals = NULL;
+    return rc;
+}
+
+/* One statement when the study's next number is known here, else (or when
+ * the guess was wrong) the transaction of ask_body. */
+static int ask_run(struct ask_tx *t, struct err *e) {
+    if (search_reads_trials(t->s->searcher)) return store_tx(ask_body, t, e);
+    pthread_once(&hints_once, hints_init);
+    struct hint *h = &hints[(unsigned long long)t->s->id % HINT_SLOTS];
+    pthread_mutex_lock(&h->lock);
+    int rc = 1;
+    if (h->study_id == t->s->id) {
+        t->guess = h->next;
+        rc = ask_guessed(t, e);
+    }
+    if (rc == 1 || (rc == 0 && t->n_new > 0)) rc = store_tx(ask_body, t, e);
+    h->study_id = rc == 0 ? t->s->id : 0;
+    h->next = t->next;
+    pthread_mutex_unlock(&h->lock);
+    return rc;
+}
+
 json_t *store_trial_ask(const struct study *s, const char *worker, int count, struct err *e) {
-    struct ask_tx t = {s, worker, count, NULL, ""};
-    if (store_tx(ask_body, &t, e) != 0) {
+    struct ask_tx t = {.s = s, .worker = worker, .count = count, .guess = -1};
+    if (ask_run(&t, e) != 0) {
         json_decref(t.out);
         return NULL;
     }
@@ -609,6 +641,7 @@ struct finish_tx {
     const char *stderr_tail; /* fail */
     int is_heartbeat;
     int is_unchanged; /* an idempotent repeat */
+    int is_settled;   /* the study cannot be done by count yet */
     json_t *out;
 };
 
@@ -682,31 +715,37 @@ out:
 
 /* The common cases of heartbeat and complete in one statement each; when
  * no row matches (not running, lease gone, a repeat) finish_body runs and
- * says why. */
+ * says why. A complete also says whether the study may now be done by
+ * count: it cannot while numbers below max_trials are still unassigned
+ * and the searcher has more to propose. */
 static const char *const SQL_COMPLETE_FAST =
     "UPDATE trials SET state = 'complete', \"values\" = $3::float8[], finished_at = now(),"
     " lease_deadline = NULL WHERE study_id = $1 AND number = $2 AND state = 'running'"
-    " AND lease_deadline > now() RETURNING trial_json(trials)";
+    " AND lease_deadline > now() RETURNING trial_json(trials),"
+    " (SELECT s.next_number >= $4::int OR s.is_exhausted FROM studies s WHERE s.id = $1)";
 static const char *const SQL_HEARTBEAT_FAST =
     "UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
     " WHERE study_id = $1 AND number = $2 AND state = 'running'"
-    " AND lease_deadline > now() RETURNING trial_json(trials)";
+    " AND lease_deadline > now() RETURNING trial_json(trials), false";
 
 static int finish_fast(struct finish_tx *t, struct err *e) {
     int n = t->s->n_objectives;
     if (t->reason || (t->values && !all_finite(t->values, n))) return 0;
-    char sid[ID_LEN], num[ID_LEN], arg[32];
+    char sid[ID_LEN], num[ID_LEN], lease[32], max_trials[ID_LEN];
     fmt_id(sid, t->s->id);
     fmt_id(num, t->number);
-    snprintf(arg, sizeof arg, "%g", t->s->lease_s);
+    snprintf(lease, sizeof lease, "%g", t->s->lease_s);
+    fmt_id(max_trials, t->s->max_trials);
     char *vals = t->values ? pg_array(t->values, n) : NULL;
-    const char *p[] = {sid, num, vals ? vals : arg};
+    const char *p[] = {sid, num, vals ? vals : lease, max_trials};
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c, t->is_heartbeat ? SQL_HEARTBEAT_FAST : SQL_COMPLETE_FAST, 3, p, e);
+    PGresult *r = t->is_heartbeat ? store_exec(c, SQL_HEARTBEAT_FAST, 3, p, e)
+                                  : store_exec(c, SQL_COMPLETE_FAST, 4, p, e);
     store_release(c);
     free(vals);
     if (!r) return -1;
     t->out = PQntuples(r) ? cell_json(r, 0, 0) : NULL;
+    t->is_settled = PQntuples(r) && PQgetvalue(r, 0, 1)[0] == 'f';
     PQclear(r);
     return t->out != NULL;
 }
@@ -722,7 +761,7 @@ static json_t *finish(struct finish_tx *t, struct err *e) {
         const char *state = json_string_value(json_object_get(t->out, "state"));
         events_publish_trial(t->s->id, t->out,
                              !strcmp(state, "complete") ? "trial_completed" : "trial_failed");
-        store_study_finish_due(t->s->id, NULL);
+        if (!t->is_settled) store_study_finish_due(t->s->id, NULL);
     }
     return t->out;
 }

@@ -144,3 +144,57 @@ def test_leases_of_the_killed_run_expire_and_are_reclaimed(make_server):
     got = check(r, "POST", ASK, 200)["trials"]
     assert {t["number"] for t in got} == running, "requeued trials come back first"
     assert all(t["attempts"] == 2 for t in got)
+
+
+def test_two_servers_on_one_database_share_a_study_without_mixing_numbers(make_server):
+    """Each server guesses a random study's next trial number to ask in one
+    statement; with two servers asking in turn the guesses go stale. A stale
+    guess must cost only a retry: numbers stay dense and unique, and trial
+    n carries the parameters the searcher gives number n, the same as when
+    one client asks alone."""
+    first = make_server()
+    second = make_server(db=first.db)
+    n_total = 400
+    sid = create(first, "shared", n_total, 30)
+    half = N_CLIENTS // 2
+    clients = [Client(srv.url, sid, f"{tag}{i}", n_total // N_CLIENTS)
+               for srv, tag in ((first, "a"), (second, "b")) for i in range(half)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join(120)
+    assert all(not c.errors for c in clients), [c.errors[:1] for c in clients if c.errors]
+    handed = sorted(n for c in clients for n in c.asked)
+    assert handed == list(range(n_total)), "no duplicate, no gap"
+    assert {n for c in clients[:half] for n in c.asked} and \
+        {n for c in clients[half:] for n in c.asked}, "both servers handed out trials"
+
+    alone = create(first, "alone", n_total, 30)
+    base = f"/api/v1/studies/{alone}/trials"
+    for n in range(n_total):
+        t = check(first.post(base + "/ask", {"worker": "solo"}), "POST", ASK, 200)["trials"][0]
+        assert t["number"] == n
+        check(first.post(f"{base}/{n}/complete", {"value": 1.0}), "POST",
+              "/api/v1/studies/{id}/trials/{number}/complete", 200)
+    query = "SELECT number, params::text FROM trials WHERE study_id = %s ORDER BY number"
+    assert sql(first.dsn, query, (sid,)) == sql(first.dsn, query, (alone,))
+
+
+def test_enqueued_trials_come_first_between_one_statement_asks(server):
+    sid = create(server, "mixed", 10, 30)
+    base = f"/api/v1/studies/{sid}/trials"
+    ask = lambda: check(server.post(base + "/ask", {"worker": "w"}), "POST", ASK, 200)["trials"]
+    done = lambda n: check(server.post(f"{base}/{n}/complete", {"value": 1.0}), "POST",
+                           "/api/v1/studies/{id}/trials/{number}/complete", 200)
+    for n in (0, 1):
+        assert [t["number"] for t in ask()] == [n]
+        done(n)
+    params = {"lr": 0.01, "layers": 2, "opt": "sgd"}
+    r = server.post(base, {"params": params})
+    queued = check(r, "POST", "/api/v1/studies/{id}/trials", 201)
+    got = ask()
+    assert [(t["number"], t["source"], t["params"]) for t in got] == \
+        [(queued["number"], "enqueued", params)]
+    done(queued["number"])
+    got = ask()
+    assert [(t["number"], t["source"]) for t in got] == [(queued["number"] + 1, "searcher")]

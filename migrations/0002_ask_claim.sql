@@ -1,0 +1,87 @@
+-- 0002_ask_claim: an ask in one statement. ask_claim locks the study row,
+-- hands back the worker's own live leases, then enqueued trials, and says
+-- how many new trials the searcher may add, numbered from next_number.
+--
+-- A searcher that does not read the history (random) can propose before
+-- the lock is taken if the caller guesses next_number: the guess and the
+-- proposals travel with the call, and when the guess is right ask_claim
+-- inserts them itself, so the whole ask is one statement and one commit.
+-- Otherwise (a wrong guess, or a searcher that reads the history) the
+-- caller runs ask_claim inside its own transaction, proposes, inserts and
+-- commits; the row lock holds until then. Either way no trial or number is
+-- handed out twice.
+
+CREATE FUNCTION ask_claim(p_study bigint, p_worker text, p_lease_s float8, p_count int,
+                          p_parallel int, p_max_trials int, p_guess int, p_params json,
+                          OUT state text, OUT next_number int, OUT n_new int,
+                          OUT mine json, OUT queued json, OUT fresh json)
+LANGUAGE plpgsql AS $$
+DECLARE
+    is_exhausted boolean;
+    n_mine int;
+    n_running int;
+    n_queued int;
+    take int;
+    lease interval := p_lease_s * interval '1 second';
+BEGIN
+    SELECT s.state, s.next_number, s.is_exhausted INTO state, next_number, is_exhausted
+        FROM studies s WHERE s.id = p_study FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;  -- a row of NULLs: no such study
+    END IF;
+    n_new := 0;
+    queued := '[]';
+    fresh := '[]';
+
+    -- Every statement below takes a new snapshot, so it sees the trials
+    -- as they are now that the lock is held.
+    WITH renewed AS (
+        UPDATE trials t SET lease_deadline = now() + lease
+        WHERE t.id IN (SELECT m.id FROM trials m WHERE m.study_id = p_study
+                       AND m.state = 'running' AND m.worker = p_worker
+                       AND m.lease_deadline > now() ORDER BY m.number LIMIT p_count)
+        RETURNING t.number, trial_json(t) AS j)
+    SELECT count(*), coalesce(json_agg(j ORDER BY number), '[]'::json)
+        INTO n_mine, mine FROM renewed;
+    IF state <> 'running' THEN
+        RETURN;
+    END IF;
+
+    SELECT count(*) INTO n_running FROM trials t
+        WHERE t.study_id = p_study AND t.state = 'running' AND t.lease_deadline > now();
+    take := least(p_count - n_mine, p_parallel - n_running);
+    IF take <= 0 THEN
+        RETURN;
+    END IF;
+
+    -- Enqueued parameters run before the searcher's proposals.
+    WITH leased AS (
+        UPDATE trials t SET state = 'running', worker = p_worker, started_at = now(),
+            lease_deadline = now() + lease, attempts = t.attempts + 1
+        WHERE t.id IN (SELECT q.id FROM trials q WHERE q.study_id = p_study
+                       AND q.state = 'queued' ORDER BY q.number LIMIT take
+                       FOR UPDATE SKIP LOCKED)
+        RETURNING t.number, trial_json(t) AS j)
+    SELECT count(*), coalesce(json_agg(j ORDER BY number), '[]'::json)
+        INTO n_queued, queued FROM leased;
+    n_new := CASE WHEN is_exhausted THEN 0
+                  ELSE greatest(0, least(take - n_queued, p_max_trials - next_number)) END;
+    IF n_new = 0 OR next_number <> p_guess OR coalesce(json_array_length(p_params), 0) < n_new THEN
+        RETURN;
+    END IF;
+
+    WITH inserted AS (
+        INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,
+                            started_at, attempts)
+        SELECT p_study, next_number + u.i::int - 1, 'running', u.p, p_worker,
+               now() + lease, now(), 1
+        FROM json_array_elements(p_params) WITH ORDINALITY AS u(p, i) WHERE u.i <= n_new
+        RETURNING trials.number, trial_json(trials) AS j)
+    SELECT coalesce(json_agg(j ORDER BY number), '[]'::json) INTO fresh FROM inserted;
+    next_number := next_number + n_new;
+    n_new := 0;
+    UPDATE studies s SET next_number = ask_claim.next_number WHERE s.id = p_study;
+END
+$$;
+COMMENT ON FUNCTION ask_claim(bigint, text, float8, int, int, int, int, json) IS
+    'Lock a study for an ask: renew and return the worker''s own live leases (mine), lease enqueued trials within the parallel limit (queued), and insert the proposals in p_params when p_guess is next_number (fresh); n_new is how many new trials the caller must still propose, numbered from next_number. A row of NULLs means no such study.';
