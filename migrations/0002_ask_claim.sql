@@ -3,9 +3,10 @@
 -- how many new trials the searcher may add, numbered from next_number.
 --
 -- A searcher that does not read the history (random) can propose before
--- the lock is taken if the caller guesses next_number: the guess and the
--- proposals travel with the call, and when the guess is right ask_claim
--- inserts them itself, so the whole ask is one statement and one commit.
+-- the lock is taken if the caller guesses next_number: proposals for a few
+-- numbers from the guess on travel with the call, and when they cover the
+-- numbers the ask gets, ask_claim inserts them itself, so the whole ask is
+-- one statement and one commit.
 -- Otherwise (a wrong guess, or a searcher that reads the history) the
 -- caller runs ask_claim inside its own transaction, proposes, inserts and
 -- commits; the row lock holds until then. Either way no trial or number is
@@ -66,16 +67,19 @@ BEGIN
         INTO n_queued, queued FROM leased;
     n_new := CASE WHEN is_exhausted THEN 0
                   ELSE greatest(0, least(take - n_queued, p_max_trials - next_number)) END;
-    IF n_new = 0 OR next_number <> p_guess OR coalesce(json_array_length(p_params), 0) < n_new THEN
+    -- p_params holds proposals for numbers p_guess, p_guess + 1, ...
+    IF n_new = 0 OR next_number < p_guess
+       OR next_number + n_new > p_guess + coalesce(json_array_length(p_params), 0) THEN
         RETURN;
     END IF;
 
     WITH inserted AS (
         INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,
                             started_at, attempts)
-        SELECT p_study, next_number + u.i::int - 1, 'running', u.p, p_worker,
+        SELECT p_study, p_guess + u.i::int - 1, 'running', u.p, p_worker,
                now() + lease, now(), 1
-        FROM json_array_elements(p_params) WITH ORDINALITY AS u(p, i) WHERE u.i <= n_new
+        FROM json_array_elements(p_params) WITH ORDINALITY AS u(p, i)
+        WHERE p_guess + u.i - 1 >= next_number AND p_guess + u.i - 1 < next_number + n_new
         RETURNING trials.number, trial_json(trials) AS j)
     SELECT coalesce(json_agg(j ORDER BY number), '[]'::json) INTO fresh FROM inserted;
     next_number := next_number + n_new;
@@ -84,4 +88,15 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ask_claim(bigint, text, float8, int, int, int, int, json) IS
-    'Lock a study for an ask: renew and return the worker''s own live leases (mine), lease enqueued trials within the parallel limit (queued), and insert the proposals in p_params when p_guess is next_number (fresh); n_new is how many new trials the caller must still propose, numbered from next_number. A row of NULLs means no such study.';
+    'Lock a study for an ask: renew and return the worker''s own live leases (mine), lease enqueued trials within the parallel limit (queued), and insert the proposals in p_params (for numbers p_guess, p_guess + 1, ...) when they cover the new numbers (fresh); n_new is how many new trials the caller must still propose, numbered from next_number. A row of NULLs means no such study.';
+
+-- The open trials of a study (queued or running), in number order: what
+-- every ask scans. Without it the planner walked the (study_id, number)
+-- index over every trial of the study, so an ask slowed down as the study
+-- grew. It replaces trials_lease, whose column changes on every report and
+-- heartbeat; with no index on lease_deadline or last_step those updates can
+-- stay on their page (HOT) and touch no index. Lease expiry scans this
+-- index, which holds only open trials.
+CREATE INDEX trials_open ON trials (study_id, state, number)
+    WHERE state IN ('queued', 'running');
+DROP INDEX trials_lease;

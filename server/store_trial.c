@@ -7,7 +7,7 @@
 #include "store_trial.h"
 
 #include <math.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,28 +335,28 @@ static int ask_body(PGconn *c, void *arg, struct err *e) {
 }
 
 /* The last next_number this process saw for a study whose searcher ignores
- * the history. Asks on one study queue on its slot's mutex, as they would
- * on the study row lock; a slot shared by two studies, or another process
- * asking in between, only costs a wrong guess. */
+ * the history, and how many asks on it are under way here. An ask proposes
+ * for as many numbers from the hint on as there are asks under way, plus
+ * HINT_SLACK for asks that finished but have not raised the hint yet, so
+ * concurrent asks, which the study row lock takes in any order, still find
+ * their numbers among the proposals. A slot shared by two studies, or
+ * another process asking in between, only costs a wrong guess. */
 #define HINT_SLOTS 64
+#define HINT_SLACK 4
+#define HINT_MAX_PROPOSALS 256
 static struct hint {
-    pthread_mutex_t lock;
-    long long study_id;
-    int next;
+    _Atomic long long study_id;
+    atomic_int next;
+    atomic_int n_asking;
 } hints[HINT_SLOTS];
-static pthread_once_t hints_once = PTHREAD_ONCE_INIT;
 
-static void hints_init(void) {
-    for (int i = 0; i < HINT_SLOTS; i++) pthread_mutex_init(&hints[i].lock, NULL);
-}
-
-/* Propose for numbers guess .. guess + count - 1 and try the ask as one
- * statement; t->n_new > 0 afterwards means the guess was wrong. Returns 1
- * when the searcher declined to propose (then nothing was sent). */
-static int ask_guessed(struct ask_tx *t, struct err *e) {
+/* Propose for numbers t->guess, t->guess + 1, ... (n of them) and try the
+ * ask as one statement; t->n_new > 0 afterwards means the guess was wrong.
+ * Returns 1 when the searcher declined to propose (then nothing was sent). */
+static int ask_guessed(struct ask_tx *t, int n, struct err *e) {
     const struct study *s = t->s;
     json_t *all = json_array();
-    for (int k = 0; k < t->count; k++) {
+    for (int k = 0; k < n; k++) {
         struct search_ctx ctx = {s->space, s->n_objectives, s->maximize, s->searcher_options,
                                  s->seed,  NULL,            0,           t->guess + k};
         json_t *params = NULL;
@@ -377,22 +377,32 @@ static int ask_guessed(struct ask_tx *t, struct err *e) {
     return rc;
 }
 
+/* Raise the hint to next (hints only move forward within a study). */
+static void hint_update(struct hint *h, long long study_id, int next) {
+    if (atomic_exchange(&h->study_id, study_id) != study_id) {
+        atomic_store(&h->next, next);
+        return;
+    }
+    int seen = atomic_load(&h->next);
+    while (seen < next && !atomic_compare_exchange_weak(&h->next, &seen, next)) {
+    }
+}
+
 /* One statement when the study's next number is known here, else (or when
  * the guess was wrong) the transaction of ask_body. */
 static int ask_run(struct ask_tx *t, struct err *e) {
     if (search_reads_trials(t->s->searcher)) return store_tx(ask_body, t, e);
-    pthread_once(&hints_once, hints_init);
     struct hint *h = &hints[(unsigned long long)t->s->id % HINT_SLOTS];
-    pthread_mutex_lock(&h->lock);
+    int n_asking = atomic_fetch_add(&h->n_asking, 1) + 1;
     int rc = 1;
-    if (h->study_id == t->s->id) {
-        t->guess = h->next;
-        rc = ask_guessed(t, e);
+    if (atomic_load(&h->study_id) == t->s->id) {
+        t->guess = atomic_load(&h->next);
+        long long n = (long long)t->count * (n_asking + HINT_SLACK);
+        rc = ask_guessed(t, n < HINT_MAX_PROPOSALS ? (int)n : HINT_MAX_PROPOSALS, e);
     }
     if (rc == 1 || (rc == 0 && t->n_new > 0)) rc = store_tx(ask_body, t, e);
-    h->study_id = rc == 0 ? t->s->id : 0;
-    h->next = t->next;
-    pthread_mutex_unlock(&h->lock);
+    if (rc == 0) hint_update(h, t->s->id, t->next);
+    atomic_fetch_sub(&h->n_asking, 1);
     return rc;
 }
 
