@@ -1,8 +1,10 @@
 /* store_trial: trial rows and learning curves. The searcher and pruner run
  * inside the transactions that need them (ask, report) so that their
  * inputs cannot change under them: an ask holds the study row lock, a
- * report the trial row lock. JSON shapes come from the SQL function
- * trial_json (migrations).
+ * report the trial row lock. A searcher that reads no history (random)
+ * proposes before the lock instead, so that its ask is one statement (see
+ * ask_run). JSON shapes come from the SQL function trial_json
+ * (migrations).
  * SPDX-License-Identifier: MIT */
 #include "store_trial.h"
 
@@ -207,11 +209,11 @@ struct ask_tx {
     const struct study *s;
     const char *worker;
     int count;
-    int guess;        /* next_number guessed for proposals, or -1 */
-    char *proposals;  /* JSON array of proposals numbered from guess, or NULL */
-    int next;         /* next_number after the ask */
-    int n_new;        /* new trials still to propose */
-    json_t *out;      /* array of trial JSON */
+    int guess;       /* next_number guessed for proposals, or -1 */
+    char *proposals; /* JSON array of proposals numbered from guess, or NULL */
+    int next;        /* next_number after the ask */
+    int n_new;       /* new trials still to propose */
+    json_t *out;     /* array of trial JSON */
     char state[16];
 };
 
@@ -224,9 +226,8 @@ static void append_rows(json_t *out, PGresult *r) {
  * trials, insert guessed proposals and say how many new trials are still
  * to propose (migration 0002). Inside a transaction the lock holds until
  * it ends, so the inserts below are numbered without gaps or repeats. */
-static const char *const SQL_ASK_CLAIM =
-    "SELECT state, next_number, n_new, mine, queued, fresh"
-    " FROM ask_claim($1, $2, $3, $4, $5, $6, $7, $8::json)";
+static const char *const SQL_ASK_CLAIM = "SELECT state, next_number, n_new, mine, queued, fresh"
+                                         " FROM ask_claim($1, $2, $3, $4, $5, $6, $7, $8::json)";
 
 /* One new trial and the study's next number, in one statement. */
 static const char *const SQL_ASK_INSERT =
@@ -357,8 +358,9 @@ static int ask_guessed(struct ask_tx *t, int n, struct err *e) {
     const struct study *s = t->s;
     json_t *all = json_array();
     for (int k = 0; k < n; k++) {
-        struct search_ctx ctx = {s->space, s->n_objectives, s->maximize, s->searcher_options,
-                                 s->seed,  NULL,            0,           t->guess + k};
+        struct search_ctx ctx = {
+            s->space, s->n_objectives, s->maximize, s->searcher_options, s->seed, NULL,
+            0,        t->guess + k};
         json_t *params = NULL;
         int rc = search_propose(s->searcher, &ctx, &params, e);
         if (rc != 0) {
@@ -377,9 +379,10 @@ static int ask_guessed(struct ask_tx *t, int n, struct err *e) {
     return rc;
 }
 
-/* Raise the hint to next (hints only move forward within a study). */
-static void hint_update(struct hint *h, long long study_id, int next) {
-    if (atomic_exchange(&h->study_id, study_id) != study_id) {
+/* Raise the hint to next, or set it when the last guess missed (two
+ * studies racing for a slot may have left it too high). */
+static void hint_update(struct hint *h, long long study_id, int next, int is_missed) {
+    if (atomic_exchange(&h->study_id, study_id) != study_id || is_missed) {
         atomic_store(&h->next, next);
         return;
     }
@@ -400,8 +403,9 @@ static int ask_run(struct ask_tx *t, struct err *e) {
         long long n = (long long)t->count * (n_asking + HINT_SLACK);
         rc = ask_guessed(t, n < HINT_MAX_PROPOSALS ? (int)n : HINT_MAX_PROPOSALS, e);
     }
-    if (rc == 1 || (rc == 0 && t->n_new > 0)) rc = store_tx(ask_body, t, e);
-    if (rc == 0) hint_update(h, t->s->id, t->next);
+    int is_missed = rc == 1 || (rc == 0 && t->n_new > 0);
+    if (is_missed) rc = store_tx(ask_body, t, e);
+    if (rc == 0) hint_update(h, t->s->id, t->next, is_missed);
     atomic_fetch_sub(&h->n_asking, 1);
     return rc;
 }
