@@ -35,36 +35,47 @@ BEGIN
     fresh := '[]';
 
     -- Every statement below takes a new snapshot, so it sees the trials
-    -- as they are now that the lock is held.
-    WITH renewed AS (
-        UPDATE trials t SET lease_deadline = now() + lease
-        WHERE t.id IN (SELECT m.id FROM trials m WHERE m.study_id = p_study
-                       AND m.state = 'running' AND m.worker = p_worker
-                       AND m.lease_deadline > now() ORDER BY m.number LIMIT p_count)
-        RETURNING t.number, trial_json(t) AS j)
-    SELECT count(*), coalesce(json_agg(j ORDER BY number), '[]'::json)
-        INTO n_mine, mine FROM renewed;
+    -- as they are now that the lock is held. One pass over the study's
+    -- open trials counts them; the statements that renew or lease, whose
+    -- trial_json costs even when no row matches, run only when needed.
+    SELECT count(*) FILTER (WHERE t.state = 'running' AND t.lease_deadline > now()),
+           count(*) FILTER (WHERE t.state = 'running' AND t.lease_deadline > now()
+                            AND t.worker = p_worker),
+           count(*) FILTER (WHERE t.state = 'queued')
+        INTO n_running, n_mine, n_queued
+        FROM trials t WHERE t.study_id = p_study AND t.state IN ('queued', 'running');
+    mine := '[]';
+    IF n_mine > 0 THEN
+        WITH renewed AS (
+            UPDATE trials t SET lease_deadline = now() + lease
+            WHERE t.id IN (SELECT m.id FROM trials m WHERE m.study_id = p_study
+                           AND m.state = 'running' AND m.worker = p_worker
+                           AND m.lease_deadline > now() ORDER BY m.number LIMIT p_count)
+            RETURNING t.number, trial_json(t) AS j)
+        SELECT count(*), coalesce(json_agg(j ORDER BY number), '[]'::json)
+            INTO n_mine, mine FROM renewed;
+    END IF;
     IF state <> 'running' THEN
         RETURN;
     END IF;
 
-    SELECT count(*) INTO n_running FROM trials t
-        WHERE t.study_id = p_study AND t.state = 'running' AND t.lease_deadline > now();
     take := least(p_count - n_mine, p_parallel - n_running);
     IF take <= 0 THEN
         RETURN;
     END IF;
 
     -- Enqueued parameters run before the searcher's proposals.
-    WITH leased AS (
-        UPDATE trials t SET state = 'running', worker = p_worker, started_at = now(),
-            lease_deadline = now() + lease, attempts = t.attempts + 1
-        WHERE t.id IN (SELECT q.id FROM trials q WHERE q.study_id = p_study
-                       AND q.state = 'queued' ORDER BY q.number LIMIT take
-                       FOR UPDATE SKIP LOCKED)
-        RETURNING t.number, trial_json(t) AS j)
-    SELECT count(*), coalesce(json_agg(j ORDER BY number), '[]'::json)
-        INTO n_queued, queued FROM leased;
+    IF n_queued > 0 THEN
+        WITH leased AS (
+            UPDATE trials t SET state = 'running', worker = p_worker, started_at = now(),
+                lease_deadline = now() + lease, attempts = t.attempts + 1
+            WHERE t.id IN (SELECT q.id FROM trials q WHERE q.study_id = p_study
+                           AND q.state = 'queued' ORDER BY q.number LIMIT take
+                           FOR UPDATE SKIP LOCKED)
+            RETURNING t.number, trial_json(t) AS j)
+        SELECT count(*), coalesce(json_agg(j ORDER BY number), '[]'::json)
+            INTO n_queued, queued FROM leased;
+    END IF;
     n_new := CASE WHEN is_exhausted THEN 0
                   ELSE greatest(0, least(take - n_queued, p_max_trials - next_number)) END;
     -- p_params holds proposals for numbers p_guess, p_guess + 1, ...

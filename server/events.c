@@ -31,18 +31,24 @@ static int is_closed;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t arrived = PTHREAD_COND_INITIALIZER;
 
+/* The event is serialised before the lock is taken; under it, only its
+ * sequence number is written in and the slot swapped, so publishers on
+ * many request threads do not queue behind each other's JSON. */
 static void publish(long long study_id, json_t *ev) {
+    char *body = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    json_decref(ev);
     pthread_mutex_lock(&lock);
     uint64_t seq = ++head_seq;
-    json_object_set_new(ev, "seq", json_integer((json_int_t)seq));
     struct event *slot = &ring[seq % EVENTS_RING];
-    free(slot->json);
+    char *old = slot->json;
+    /* body is a non-empty object: "{...}"; put "seq" first. */
+    slot->json = xasprintf("{\"seq\":%llu,%s", (unsigned long long)seq, body + 1);
     slot->seq = seq;
     slot->study_id = study_id;
-    slot->json = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(16));
     pthread_cond_broadcast(&arrived);
     pthread_mutex_unlock(&lock);
-    json_decref(ev);
+    free(old);
+    free(body);
 }
 
 void events_publish_study(long long study_id, const char *type) {
@@ -50,9 +56,8 @@ void events_publish_study(long long study_id, const char *type) {
 }
 
 void events_publish_trial(long long study_id, const json_t *trial, const char *type) {
-    json_t *ev = json_pack("{s:s, s:I}", "type", type, "study", (json_int_t)study_id);
-    json_object_set_new(ev, "trial", json_deep_copy(trial));
-    publish(study_id, ev);
+    publish(study_id, json_pack("{s:s, s:I, s:O}", "type", type, "study", (json_int_t)study_id,
+                                "trial", trial));
 }
 
 uint64_t events_head(void) {

@@ -214,8 +214,10 @@ int http_start(const struct http_cfg *cfg, int *port_out, struct err *e) {
         return err_set(e, 500, "listen_failed", "host", "bad listen address %s", cfg->host);
     }
     write_token = cfg->token;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    /* poll(), not select(): select cannot watch descriptors past 1023,
+     * which a busy server with its database pool can reach. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
     daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR,
                                      &addr, MHD_OPTION_NOTIFY_COMPLETED, &on_complete, NULL,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
