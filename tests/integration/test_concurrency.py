@@ -198,3 +198,25 @@ def test_enqueued_trials_come_first_between_one_statement_asks(server):
     done(queued["number"])
     got = ask()
     assert [(t["number"], t["source"]) for t in got] == [(queued["number"] + 1, "searcher")]
+
+
+def test_asks_for_several_trials_get_the_same_parameters_as_single_asks(server):
+    """count > 1 on the one-statement path: the numbers run on and trial n
+    has number n's parameters, as when trials are asked for one by one."""
+    many, single = create(server, "many", 20, 30), create(server, "single", 20, 30)
+    got = []
+    for count in (1, 3, 2, 4):
+        r = server.post(ASK.format(id=many), {"worker": "w", "count": count})
+        trials = check(r, "POST", ASK, 200)["trials"]
+        assert [t["number"] for t in trials] == list(range(len(got), len(got) + count))
+        got += trials
+        for t in trials:
+            check(server.post(f"/api/v1/studies/{many}/trials/{t['number']}/complete",
+                              {"value": 1.0}),
+                  "POST", "/api/v1/studies/{id}/trials/{number}/complete", 200)
+    for n in range(len(got)):
+        t = check(server.post(ASK.format(id=single), {"worker": "w"}), "POST", ASK,
+                  200)["trials"][0]
+        assert (t["number"], t["params"]) == (n, got[n]["params"])
+        check(server.post(f"/api/v1/studies/{single}/trials/{n}/complete", {"value": 1.0}),
+              "POST", "/api/v1/studies/{id}/trials/{number}/complete", 200)
