@@ -87,7 +87,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(SRV_LIB) $(NN_LIB)
 	    $< $(SRV_LIB) $(NN_LIB) -o $@ $(LDFLAGS) $(CHECK_LIBS) $(PKG_LIBS) $(BLAS_LIBS) -lpthread -lm
 
 # `make test` is the one test command: dependencies, build, then every suite.
-test: deps all $(UNIT_BIN)
+# The build runs in a second make, which reads pkg-config's flags afresh:
+# on a new machine they only exist once deps has installed the packages.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit-bins
 	$(Q)tests/run.sh
 
 unit-bins: $(UNIT_BIN)
@@ -101,10 +104,12 @@ integration: all
 browser: all
 	$(Q)tests/run.sh browser
 
-demo: deps all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
-bench: deps all
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run.sh
 
 fmt:
