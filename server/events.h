@@ -2,7 +2,8 @@
  * server-sent event stream (GET /api/v1/studies/{id}/events). Publishers
  * are the store functions, after their transaction committed; readers
  * wait on it with a cursor. Entry points: events_publish_study,
- * events_publish_trial, events_next.
+ * events_publish_trial, events_stream_open, events_next and, for the
+ * webhook, events_next_notable.
  * SPDX-License-Identifier: MIT */
 #ifndef HPOD_EVENTS_H
 #define HPOD_EVENTS_H
@@ -17,11 +18,28 @@ void events_publish_study(long long study_id, const char *type);
  * number, state, values and step are what readers use). */
 void events_publish_trial(long long study_id, const json_t *trial, const char *type);
 
+/* Open an event stream: from now on events are published with their
+ * JSON. Returns the cursor of the latest event, to pass to events_next.
+ * Every open is paired with one events_stream_close. */
+uint64_t events_stream_open(void);
+void events_stream_close(void);
+
 /* Wait up to timeout_ms for the first event after *cursor that belongs to
  * study_id (0 = any). Returns a new string of its JSON and advances
  * *cursor, or NULL on timeout. A reader that fell behind the ring skips
- * what it lost. Start with *cursor = events_head() to get only new events. */
+ * what it lost. Only a reader with an open stream sees every event. */
 char *events_next(long long study_id, uint64_t *cursor, int timeout_ms);
+
+/* What the webhook needs of a notable event (trial_completed, study_done). */
+struct events_note {
+    long long study_id;
+    int trial_number; /* -1 for study_done */
+    int is_study_done;
+};
+
+/* Wait up to timeout_ms for the next notable event after *cursor; 1 and
+ * *out filled when there is one, 0 on timeout. Start from events_head(). */
+int events_next_notable(uint64_t *cursor, int timeout_ms, struct events_note *out);
 
 /* Wake every waiting reader and make later waits return at once; called
  * before the HTTP server stops so event streams end. */

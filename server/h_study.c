@@ -124,6 +124,11 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     return n;
 }
 
+static void stream_free(void *cls) {
+    events_stream_close();
+    free(cls);
+}
+
 void h_study_events(struct req *r) {
     struct err e;
     err_clear(&e);
@@ -134,6 +139,6 @@ void h_study_events(struct req *r) {
     }
     struct stream *st = xcalloc(1, sizeof *st);
     st->study_id = id;
-    st->cursor = events_head();
-    http_reply_stream(r, "text/event-stream", stream_read, st, free);
+    st->cursor = events_stream_open();
+    http_reply_stream(r, "text/event-stream", stream_read, st, stream_free);
 }

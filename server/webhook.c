@@ -55,14 +55,10 @@ static void deliver(const char *url, long long study_id, const json_t *payload) 
     free(body);
 }
 
-/* Decide whether ev (a parsed event) deserves a notification. */
-static void consider(const json_t *ev) {
-    const char *type = json_string_value(json_object_get(ev, "type"));
-    int is_done = !strcmp(type, "study_done");
-    if (!is_done && strcmp(type, "trial_completed") != 0) return;
-    long long id = json_integer_value(json_object_get(ev, "study"));
+/* Decide whether a notable event deserves a notification. */
+static void consider(const struct events_note *ev) {
     char key[24];
-    snprintf(key, sizeof key, "%lld", id);
+    snprintf(key, sizeof key, "%lld", ev->study_id);
     struct err e;
     struct study s;
     if (store_study_load(key, &s, &e) != 0 || !s.webhook) {
@@ -71,15 +67,13 @@ static void consider(const json_t *ev) {
     }
     json_t *study = store_study_get(key, &e);
     const json_t *best = json_object_get(study, "best");
-    const json_t *trial = json_object_get(ev, "trial");
-    int is_new_best = !is_done && json_is_object(best) &&
-                      json_integer_value(json_object_get(best, "number")) ==
-                          json_integer_value(json_object_get(trial, "number"));
-    if (study && (is_done || is_new_best)) {
-        json_t *payload =
-            json_pack("{s:s, s:I, s:s, s:O}", "event", is_done ? "study_done" : "new_best", "study",
-                      (json_int_t)id, "name", s.name, "best", best);
-        deliver(s.webhook, id, payload);
+    int is_new_best = !ev->is_study_done && json_is_object(best) &&
+                      json_integer_value(json_object_get(best, "number")) == ev->trial_number;
+    if (study && (ev->is_study_done || is_new_best)) {
+        json_t *payload = json_pack("{s:s, s:I, s:s, s:O}", "event",
+                                    ev->is_study_done ? "study_done" : "new_best", "study",
+                                    (json_int_t)ev->study_id, "name", s.name, "best", best);
+        deliver(s.webhook, ev->study_id, payload);
         json_decref(payload);
     }
     json_decref(study);
@@ -90,12 +84,8 @@ static void *webhook_main(void *arg) {
     (void)arg;
     uint64_t cursor = events_head();
     while (atomic_load(&is_running) && !events_is_closed()) {
-        char *text = events_next(0, &cursor, 1000);
-        if (!text) continue;
-        json_t *ev = json_loads(text, 0, NULL);
-        free(text);
-        if (ev) consider(ev);
-        json_decref(ev);
+        struct events_note ev;
+        if (events_next_notable(&cursor, 1000, &ev)) consider(&ev);
     }
     return NULL;
 }
