@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.environ.get("HPOD_BENCH_ROOT") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG_BIN = "/usr/lib/postgresql/15/bin"
 SPACE = {"x": {"type": "float", "low": -5, "high": 5},
          "y": {"type": "float", "low": 1e-3, "high": 1, "log": True},

@@ -84,6 +84,14 @@ BEGIN
         RETURN;
     END IF;
 
+    -- Only the one-statement ask gets here (the caller's transaction passes
+    -- no proposals). Its commit need not wait for the WAL flush while the
+    -- study row is locked: the caller runs a synchronous commit right after
+    -- on the same connection, and since WAL is flushed in order, that one
+    -- returns only once this commit is on disk too. The reply goes out
+    -- after both, so an acknowledged ask is still durable, and the next ask
+    -- on the study does not wait out this one's fsync.
+    PERFORM set_config('synchronous_commit', 'off', true);
     WITH inserted AS (
         INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,
                             started_at, attempts)
