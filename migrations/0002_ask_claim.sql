@@ -119,3 +119,9 @@ COMMENT ON FUNCTION ask_claim(bigint, text, float8, int, int, int, int, json) IS
 CREATE INDEX trials_open ON trials (study_id, state, number)
     WHERE state IN ('queued', 'running');
 DROP INDEX trials_lease;
+
+-- Every trial changes state at least twice (running, then finished), and
+-- each change wrote an entry into this index. The queries that filter by
+-- state go through trials_open (open trials) or walk a study's trials by
+-- number anyway (counts per state, listings), so it paid for nothing.
+DROP INDEX trials_study_state;
