@@ -185,8 +185,9 @@ def hpod_client(srv, sid, worker, start_at, stop_at, out):
         t = srv.call(conn, "POST", base + "/ask", {"worker": worker})["trials"][0]
         lat.append(time.perf_counter() - t0)
         v = objective(t["params"])
-        srv.call(conn, "POST", f"{base}/{t['number']}/report", {"step": 0, "value": v})
-        srv.call(conn, "POST", f"{base}/{t['number']}/complete", {"value": v})
+        srv.call(conn, "POST", f"{base}/{t['number']}/report",
+                 {"step": 0, "value": v, "worker": worker})
+        srv.call(conn, "POST", f"{base}/{t['number']}/complete", {"value": v, "worker": worker})
         n += 1
     out.put((n, lat, time.process_time() - cpu0))
 

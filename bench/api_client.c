@@ -65,9 +65,10 @@ static int cycle(struct client *c, const char *base, const char *worker, double 
     double v = objective(json_object_get(trial, "params"));
     json_decref(got);
     snprintf(path, sizeof path, "%s/%lld/report", base, number);
-    if (post(c, path, json_pack("{s:i, s:f}", "step", 0, "value", v), NULL) != 0) return -1;
+    json_t *report = json_pack("{s:i, s:f, s:s}", "step", 0, "value", v, "worker", worker);
+    if (post(c, path, report, NULL) != 0) return -1;
     snprintf(path, sizeof path, "%s/%lld/complete", base, number);
-    return post(c, path, json_pack("{s:f}", "value", v), NULL);
+    return post(c, path, json_pack("{s:f, s:s}", "value", v, "worker", worker), NULL);
 }
 
 int main(int argc, char **argv) {

@@ -37,13 +37,13 @@ while :; do
         loss=$(awk -v lr="$lr" -v l="$layers" -v s="$step" \
             'BEGIN { d = log(lr) / log(10) + 2.5; print d * d + (l - 2) ^ 2 + 1 / s }')
         verdict=$(curl -s -X POST "$S/api/v1/studies/$NAME/trials/$number/report" -H "$J" \
-            -d "{\"step\": $step, \"value\": $loss}")
+            -d "{\"step\": $step, \"value\": $loss, \"worker\": \"pipeline-example\"}")
         case "$verdict" in *'"should_stop":true'*) continue 2 ;; esac
     done
 
     # 4. Complete the trial with its final value.
     curl -s -X POST "$S/api/v1/studies/$NAME/trials/$number/complete" -H "$J" \
-        -d "{\"value\": $loss}" >/dev/null
+        -d "{\"value\": $loss, \"worker\": \"pipeline-example\"}" >/dev/null
     echo "trial $number: lr=$lr layers=$layers loss=$loss"
 done
 

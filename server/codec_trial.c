@@ -102,10 +102,24 @@ int codec_trial_ask(const json_t *body, const char **worker, int *count, struct 
     return 0;
 }
 
-int codec_trial_report(const json_t *body, const struct study *s, struct trial_report *rep,
-                       struct err *e) {
-    static const char *const keys[] = {"step", "values", "value", "metrics", NULL};
+/* The optional "worker" of a write on a leased trial; NULL when absent. */
+static int holder(const json_t *body, const char **worker, struct err *e) {
+    return codec_str(body, "", "worker", STORE_TRIAL_WORKER_MAX - 1, NULL, 0, worker, e);
+}
+
+int codec_trial_holder(const json_t *body, const char **worker, struct err *e) {
+    static const char *const keys[] = {"worker", NULL};
+    *worker = NULL;
+    if (!body) return 0;
     if (codec_keys(body, "", keys, e) != 0) return -1;
+    return holder(body, worker, e);
+}
+
+int codec_trial_report(const json_t *body, const struct study *s, struct trial_report *rep,
+                       const char **worker, struct err *e) {
+    static const char *const keys[] = {"step", "values", "value", "metrics", "worker", NULL};
+    if (codec_keys(body, "", keys, e) != 0) return -1;
+    if (holder(body, worker, e) != 0) return -1;
     long long step;
     if (codec_int(body, "", "step", 0, 100000000, 0, 1, &step, e) != 0) return -1;
     rep->step = (int)step;
@@ -118,16 +132,19 @@ int codec_trial_report(const json_t *body, const struct study *s, struct trial_r
     return codec_trial_values(body, s, rep->values, e);
 }
 
-int codec_trial_complete(const json_t *body, const struct study *s, double *values, struct err *e) {
-    static const char *const keys[] = {"values", "value", "metrics", NULL};
+int codec_trial_complete(const json_t *body, const struct study *s, double *values,
+                         const char **worker, struct err *e) {
+    static const char *const keys[] = {"values", "value", "metrics", "worker", NULL};
     if (codec_keys(body, "", keys, e) != 0) return -1;
+    if (holder(body, worker, e) != 0) return -1;
     return codec_trial_values(body, s, values, e);
 }
 
 int codec_trial_fail(const json_t *body, const char **reason, const char **stderr_tail,
-                     struct err *e) {
-    static const char *const keys[] = {"reason", "stderr_tail", NULL};
+                     const char **worker, struct err *e) {
+    static const char *const keys[] = {"reason", "stderr_tail", "worker", NULL};
     if (codec_keys(body, "", keys, e) != 0) return -1;
+    if (holder(body, worker, e) != 0) return -1;
     if (codec_str(body, "", "reason", 2000, NULL, 1, reason, e) != 0) return -1;
     return codec_str(body, "", "stderr_tail", 4096, NULL, 0, stderr_tail, e);
 }

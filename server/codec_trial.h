@@ -24,16 +24,25 @@ int codec_trial_enqueue(const json_t *body, const struct study *s, const json_t 
 /* {"worker": "name", "count"?: n}. worker borrowed from body. */
 int codec_trial_ask(const json_t *body, const char **worker, int *count, struct err *e);
 
-/* {"step": n, "values"|"value"|"metrics": ...}. */
+/* Writes on a leased trial may name the worker that holds the lease,
+ * "worker": "name"; *worker is then borrowed from body, else NULL. */
+
+/* {"step": n, "values"|"value"|"metrics": ..., "worker"?: ...}. */
 int codec_trial_report(const json_t *body, const struct study *s, struct trial_report *rep,
-                       struct err *e);
+                       const char **worker, struct err *e);
 
-/* {"values"|"value"|"metrics": ...} for complete. */
-int codec_trial_complete(const json_t *body, const struct study *s, double *values, struct err *e);
+/* {"values"|"value"|"metrics": ..., "worker"?: ...} for complete. */
+int codec_trial_complete(const json_t *body, const struct study *s, double *values,
+                         const char **worker, struct err *e);
 
-/* {"reason": "...", "stderr_tail"?: "..."}; strings borrowed. */
+/* {"reason": "...", "stderr_tail"?: "...", "worker"?: ...}; strings
+ * borrowed. */
 int codec_trial_fail(const json_t *body, const char **reason, const char **stderr_tail,
-                     struct err *e);
+                     const char **worker, struct err *e);
+
+/* The optional body of heartbeat and release: {"worker"?: ...}, or no body
+ * at all (body NULL). */
+int codec_trial_holder(const json_t *body, const char **worker, struct err *e);
 
 /* A path segment as a trial number. 404 "trial_not_found" if not one. */
 int codec_trial_number(const char *s, int *number, struct err *e);

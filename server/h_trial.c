@@ -15,6 +15,8 @@
 
 /* What every trial handler starts with: the study, the trial number when
  * the route has one, and the body when the method has one. */
+enum body_rule { BODY_NONE, BODY_REQUIRED, BODY_OPTIONAL };
+
 struct call {
     struct err e;
     struct study s;
@@ -22,10 +24,11 @@ struct call {
     json_t *body;
 };
 
-static int call_begin(struct req *r, struct call *c, int has_number, int has_body) {
+static int call_begin(struct req *r, struct call *c, int has_number, enum body_rule body) {
     memset(c, 0, sizeof *c);
     err_clear(&c->e);
-    if (has_body && !(c->body = http_body_object(r, &c->e))) return -1;
+    int wants_body = body == BODY_REQUIRED || (body == BODY_OPTIONAL && r->body_len > 0);
+    if (wants_body && !(c->body = http_body_object(r, &c->e))) return -1;
     if (store_study_load(r->captures[0], &c->s, &c->e) != 0) return -1;
     if (has_number) return codec_trial_number(r->captures[1], &c->number, &c->e);
     return 0;
@@ -43,7 +46,7 @@ void h_trial_enqueue(struct req *r) {
     const json_t *params;
     double values[STUDY_MAX_OBJECTIVES];
     int has_values;
-    if (call_begin(r, &c, 0, 1) == 0 &&
+    if (call_begin(r, &c, 0, BODY_REQUIRED) == 0 &&
         codec_trial_enqueue(c.body, &c.s, &params, values, &has_values, &c.e) == 0) {
         out = store_trial_enqueue(&c.s, params, has_values ? values : NULL, &c.e);
     }
@@ -92,7 +95,7 @@ void h_trial_list(struct req *r) {
     struct call c;
     json_t *out = NULL;
     struct trial_query q;
-    if (call_begin(r, &c, 0, 0) == 0 && parse_list_query(r, &c.s, &q, &c.e) == 0) {
+    if (call_begin(r, &c, 0, BODY_NONE) == 0 && parse_list_query(r, &c.s, &q, &c.e) == 0) {
         out = store_trial_list(&c.s, &q, &c.e);
     }
     call_end(r, &c, 200, out);
@@ -101,7 +104,7 @@ void h_trial_list(struct req *r) {
 void h_trial_get(struct req *r) {
     struct call c;
     json_t *out = NULL;
-    if (call_begin(r, &c, 1, 0) == 0) out = store_trial_get(c.s.id, c.number, &c.e);
+    if (call_begin(r, &c, 1, BODY_NONE) == 0) out = store_trial_get(c.s.id, c.number, &c.e);
     call_end(r, &c, 200, out);
 }
 
@@ -109,7 +112,7 @@ void h_trial_get(struct req *r) {
 void h_trial_curves(struct req *r) {
     struct call c;
     char *text = NULL;
-    if (call_begin(r, &c, 0, 0) == 0) {
+    if (call_begin(r, &c, 0, BODY_NONE) == 0) {
         const char *obj = http_query(r, "objective");
         int k = obj ? codec_study_objective(&c.s, obj) : 0;
         if (k < 0)
@@ -138,7 +141,7 @@ void h_trial_ask(struct req *r) {
     json_t *out = NULL;
     const char *worker;
     int count;
-    if (call_begin(r, &c, 0, 1) == 0 && codec_trial_ask(c.body, &worker, &count, &c.e) == 0) {
+    if (call_begin(r, &c, 0, BODY_REQUIRED) == 0 && codec_trial_ask(c.body, &worker, &count, &c.e) == 0) {
         out = store_trial_ask(&c.s, worker, count, &c.e);
     }
     call_end(r, &c, 200, out);
@@ -150,8 +153,11 @@ void h_trial_report(struct req *r) {
     struct call c;
     json_t *out = NULL;
     struct trial_report rep;
-    if (call_begin(r, &c, 1, 1) == 0 && codec_trial_report(c.body, &c.s, &rep, &c.e) == 0) {
-        out = store_trial_report(&c.s, c.number, &rep, &c.e);
+    struct trial_ref t = {&c.s, 0, NULL};
+    if (call_begin(r, &c, 1, BODY_REQUIRED) == 0 &&
+        codec_trial_report(c.body, &c.s, &rep, &t.worker, &c.e) == 0) {
+        t.number = c.number;
+        out = store_trial_report(&t, &rep, &c.e);
     }
     if (out) metrics_add(METRIC_REPORTS, 1);
     call_end(r, &c, 200, out);
@@ -160,7 +166,12 @@ void h_trial_report(struct req *r) {
 void h_trial_heartbeat(struct req *r) {
     struct call c;
     json_t *out = NULL;
-    if (call_begin(r, &c, 1, 0) == 0) out = store_trial_heartbeat(&c.s, c.number, &c.e);
+    struct trial_ref t = {&c.s, 0, NULL};
+    if (call_begin(r, &c, 1, BODY_OPTIONAL) == 0 &&
+        codec_trial_holder(c.body, &t.worker, &c.e) == 0) {
+        t.number = c.number;
+        out = store_trial_heartbeat(&t, &c.e);
+    }
     call_end(r, &c, 200, out);
 }
 
@@ -168,8 +179,11 @@ void h_trial_complete(struct req *r) {
     struct call c;
     json_t *out = NULL;
     double values[STUDY_MAX_OBJECTIVES];
-    if (call_begin(r, &c, 1, 1) == 0 && codec_trial_complete(c.body, &c.s, values, &c.e) == 0) {
-        out = store_trial_complete(&c.s, c.number, values, &c.e);
+    struct trial_ref t = {&c.s, 0, NULL};
+    if (call_begin(r, &c, 1, BODY_REQUIRED) == 0 &&
+        codec_trial_complete(c.body, &c.s, values, &t.worker, &c.e) == 0) {
+        t.number = c.number;
+        out = store_trial_complete(&t, values, &c.e);
     }
     if (out) metrics_add(METRIC_COMPLETES, 1);
     call_end(r, &c, 200, out);
@@ -179,8 +193,11 @@ void h_trial_fail(struct req *r) {
     struct call c;
     json_t *out = NULL;
     const char *reason, *tail;
-    if (call_begin(r, &c, 1, 1) == 0 && codec_trial_fail(c.body, &reason, &tail, &c.e) == 0) {
-        out = store_trial_fail(&c.s, c.number, reason, tail, &c.e);
+    struct trial_ref t = {&c.s, 0, NULL};
+    if (call_begin(r, &c, 1, BODY_REQUIRED) == 0 &&
+        codec_trial_fail(c.body, &reason, &tail, &t.worker, &c.e) == 0) {
+        t.number = c.number;
+        out = store_trial_fail(&t, reason, tail, &c.e);
     }
     call_end(r, &c, 200, out);
 }
@@ -188,7 +205,10 @@ void h_trial_fail(struct req *r) {
 void h_trial_release(struct req *r) {
     struct call c;
     json_t *out = NULL;
-    if (call_begin(r, &c, 1, 0) == 0 && store_trial_requeue(c.s.id, c.number, &c.e) == 0) {
+    const char *worker = NULL;
+    if (call_begin(r, &c, 1, BODY_OPTIONAL) == 0 &&
+        codec_trial_holder(c.body, &worker, &c.e) == 0 &&
+        store_trial_requeue(c.s.id, c.number, worker, &c.e) == 0) {
         out = store_trial_get(c.s.id, c.number, &c.e);
     }
     call_end(r, &c, 200, out);

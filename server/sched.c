@@ -47,9 +47,11 @@ static void nap(int ms) {
 
 /* ---- one trial ---------------------------------------------------------- */
 
+/* The trial a worker thread runs, named as its writes name it: the study,
+ * the number and this thread's worker name, so a thread whose lease was
+ * lost cannot write over the trial's next holder. */
 struct run_ctx {
-    const struct study *s;
-    int number;
+    struct trial_ref t;
 };
 
 static int verdict_of(const struct err *e) {
@@ -67,7 +69,7 @@ static int on_report(void *arg, const struct trial_report *rep) {
     struct run_ctx *c = arg;
     struct err e;
     err_clear(&e);
-    json_t *r = store_trial_report(c->s, c->number, rep, &e);
+    json_t *r = store_trial_report(&c->t, rep, &e);
     if (!r) return verdict_of(&e);
     int stop = json_is_true(json_object_get(r, "should_stop"));
     json_decref(r);
@@ -80,9 +82,9 @@ static int on_heartbeat(void *arg) {
     struct err e;
     err_clear(&e);
     char state[16];
-    if (store_study_state(c->s->id, state, sizeof state, &e) != 0) return verdict_of(&e);
+    if (store_study_state(c->t.s->id, state, sizeof state, &e) != 0) return verdict_of(&e);
     if (!strcmp(state, "stopped")) return RUNNER_HALT;
-    json_t *r = store_trial_heartbeat(c->s, c->number, &e);
+    json_t *r = store_trial_heartbeat(&c->t, &e);
     if (!r) return verdict_of(&e);
     json_decref(r);
     return RUNNER_GO_ON;
@@ -94,14 +96,16 @@ static int threads_for(const struct study *s) {
     return t > 0 ? t : 1;
 }
 
-static void record(const struct study *s, int number, const struct runner_result *res) {
+static void record(const struct trial_ref *t, const struct runner_result *res) {
+    const struct study *s = t->s;
+    int number = t->number;
     struct err e;
     err_clear(&e);
     json_t *r = NULL;
     switch (res->outcome) {
-    case RUN_COMPLETE: r = store_trial_complete(s, number, res->values, &e); break;
-    case RUN_FAILED: r = store_trial_fail(s, number, res->reason, res->stderr_tail, &e); break;
-    case RUN_HALTED: store_trial_requeue(s->id, number, &e); break;
+    case RUN_COMPLETE: r = store_trial_complete(t, res->values, &e); break;
+    case RUN_FAILED: r = store_trial_fail(t, res->reason, res->stderr_tail, &e); break;
+    case RUN_HALTED: store_trial_requeue(s->id, number, t->worker, &e); break;
     case RUN_PRUNED:
     case RUN_GONE: break;
     }
@@ -114,7 +118,7 @@ static void record(const struct study *s, int number, const struct runner_result
     json_decref(r);
 }
 
-static void run_trial(const struct study *s, const json_t *trial) {
+static void run_trial(const struct study *s, const json_t *trial, const char *worker) {
     int number = (int)json_integer_value(json_object_get(trial, "number"));
     struct trialcmd_in in = {s, json_object_get(trial, "params"), number, threads_for(s),
                              sched.cfg.train_bin};
@@ -123,10 +127,10 @@ static void run_trial(const struct study *s, const json_t *trial) {
     log_info("sched", "trial_start", "study=%lld trial=%d threads=%d", s->id, number, in.threads);
     struct runner_job job = {cmd.argv, cmd.envp, cmd.cwd, s};
     struct runner_ops ops = {on_report, on_heartbeat};
-    struct run_ctx ctx = {s, number};
+    struct run_ctx ctx = {{s, number, worker}};
     struct runner_result res;
     runner_run(&job, &ops, &ctx, &res);
-    record(s, number, &res);
+    record(&ctx.t, &res);
     trialcmd_cleanup(&cmd);
 }
 
@@ -145,7 +149,7 @@ static int try_study(long long id, const char *worker) {
     }
     json_t *got = store_trial_ask(&s, worker, 1, &e);
     json_t *trial = json_array_get(json_object_get(got, "trials"), 0);
-    if (trial) run_trial(&s, trial);
+    if (trial) run_trial(&s, trial, worker);
     json_decref(got);
     store_study_release(&s);
     return trial != NULL;

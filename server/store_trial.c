@@ -102,6 +102,12 @@ static int enqueue_body(PGconn *c, void *arg, struct err *e) {
     char number[ID_LEN];
     snprintf(number, sizeof number, "%s", PQgetvalue(r, 0, 1));
     PQclear(r);
+    /* Every trial takes a number below max_trials; past it, an enqueued
+     * trial would wait forever in a study that ends by count. */
+    if (atoll(number) >= t->s->max_trials) {
+        return err_set(e, 409, "bad_state", NULL, "the study has used all %lld of its max_trials",
+                       t->s->max_trials);
+    }
 
     char *params = json_dumps(t->params, JSON_COMPACT);
     char *values = t->values ? pg_array(t->values, t->s->n_objectives) : NULL;
@@ -440,12 +446,13 @@ struct locked {
     int is_live;    /* lease not expired */
     int last_step;  /* -1 when no report yet */
     json_t *values; /* stored values or NULL */
+    char worker[STORE_TRIAL_WORKER_MAX]; /* lease holder, "" when none */
 };
 
 static const char *const SQL_LOCK_TRIAL =
     "SELECT t.id, t.state, coalesce(t.lease_deadline > now(), false),"
     " coalesce(t.last_step, -1),"
-    " array_to_json(t.\"values\")"
+    " array_to_json(t.\"values\"), coalesce(t.worker, '')"
     " FROM trials t WHERE t.study_id = $1 AND t.number = $2 FOR UPDATE";
 
 static int lock_trial(PGconn *c, long long study_id, int number, struct locked *l, struct err *e) {
@@ -465,12 +472,14 @@ static int lock_trial(PGconn *c, long long study_id, int number, struct locked *
     l->is_live = PQgetvalue(r, 0, 2)[0] == 't';
     l->last_step = atoi(PQgetvalue(r, 0, 3));
     l->values = cell_json(r, 0, 4);
+    snprintf(l->worker, sizeof l->worker, "%s", PQgetvalue(r, 0, 5));
     PQclear(r);
     return 0;
 }
 
-/* Refuse a change to a trial that is not running under a live lease. */
-static int require_live(const struct locked *l, int number, struct err *e) {
+/* Refuse a change to a trial that is not running under a live lease held
+ * by worker (any holder when worker is NULL). */
+static int require_live(const struct locked *l, int number, const char *worker, struct err *e) {
     if (strcmp(l->state, "running") != 0) {
         return err_set(e, 409,
                        strcmp(l->state, "queued") ? "already_finished" : "trial_not_running", NULL,
@@ -478,6 +487,11 @@ static int require_live(const struct locked *l, int number, struct err *e) {
     }
     if (!l->is_live) {
         return err_set(e, 409, "lease_expired", NULL, "the lease on trial %d has expired", number);
+    }
+    if (worker && strcmp(worker, l->worker) != 0) {
+        return err_set(e, 409, "lease_expired", NULL,
+                       "trial %d is leased to another worker; this worker's lease was lost",
+                       number);
     }
     return 0;
 }
@@ -550,6 +564,7 @@ static int pruner_says_stop(PGconn *c, const struct study *s, int number, int st
 struct report_tx {
     const struct study *s;
     int number;
+    const char *worker;
     const struct trial_report *rep;
     int should_stop;
 };
@@ -559,7 +574,7 @@ static int report_body(PGconn *c, void *arg, struct err *e) {
     struct locked l = {0};
     if (lock_trial(c, t->s->id, t->number, &l, e) != 0) return -1;
     json_decref(l.values);
-    if (require_live(&l, t->number, e) != 0) return -1;
+    if (require_live(&l, t->number, t->worker, e) != 0) return -1;
     if (t->rep->step <= l.last_step) {
         return err_set(e, 409, "step_conflict", "step",
                        "step must be greater than %d, the last step reported", l.last_step);
@@ -607,23 +622,25 @@ static const char *const SQL_REPORT_FAST =
     "WITH t AS (UPDATE trials SET last_step = $3::int, lease_deadline = greatest("
     "   lease_deadline, now() + $6::float8 * interval '1 second')"
     "   WHERE study_id = $1 AND number = $2 AND state = 'running'"
-    "   AND lease_deadline > now() AND coalesce(last_step, -1) < $3::int RETURNING id)"
+    "   AND lease_deadline > now() AND coalesce(last_step, -1) < $3::int"
+    "   AND ($7::text IS NULL OR worker = $7) RETURNING id)"
     " INSERT INTO intermediate_values (trial_id, step, \"values\", metrics)"
     " SELECT id, $3::int, $4::float8[], $5::json FROM t RETURNING trial_id";
 
 /* 1 when the fast path recorded the report, 0 when it did not apply. */
-static int report_fast(const struct study *s, int number, const struct trial_report *rep,
+static int report_fast(const struct trial_ref *t, const struct trial_report *rep,
                        struct err *e) {
+    const struct study *s = t->s;
     char sid[ID_LEN], num[ID_LEN], step[ID_LEN], lease[32];
     fmt_id(sid, s->id);
-    fmt_id(num, number);
+    fmt_id(num, t->number);
     fmt_id(step, rep->step);
     snprintf(lease, sizeof lease, "%g", s->lease_s);
     char *vals = pg_array(rep->values, rep->n_values);
     char *metrics = rep->metrics ? json_dumps(rep->metrics, JSON_COMPACT) : NULL;
-    const char *p[] = {sid, num, step, vals, metrics, lease};
+    const char *p[] = {sid, num, step, vals, metrics, lease, t->worker};
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c, SQL_REPORT_FAST, 6, p, e);
+    PGresult *r = store_exec(c, SQL_REPORT_FAST, 7, p, e);
     store_release(c);
     free(vals);
     free(metrics);
@@ -632,11 +649,13 @@ static int report_fast(const struct study *s, int number, const struct trial_rep
     return n;
 }
 
-json_t *store_trial_report(const struct study *s, int number, const struct trial_report *rep,
+json_t *store_trial_report(const struct trial_ref *ref, const struct trial_report *rep,
                            struct err *e) {
-    struct report_tx t = {s, number, rep, 0};
+    const struct study *s = ref->s;
+    int number = ref->number;
+    struct report_tx t = {s, number, ref->worker, rep, 0};
     /* Without a pruner nothing else needs the trial locked. */
-    int done = strcmp(s->pruner, "none") == 0 ? report_fast(s, number, rep, e) : 0;
+    int done = strcmp(s->pruner, "none") == 0 ? report_fast(ref, rep, e) : 0;
     if (done < 0) return NULL;
     if (!done && store_tx(report_body, &t, e) != 0) return NULL;
     json_t *ev = json_pack("{s:i, s:i, s:s}", "number", number, "step", rep->step, "state",
@@ -658,6 +677,7 @@ json_t *store_trial_report(const struct study *s, int number, const struct trial
 struct finish_tx {
     const struct study *s;
     int number;
+    const char *worker;      /* the lease holder, or NULL for any */
     const double *values;    /* complete */
     const char *reason;      /* fail */
     const char *stderr_tail; /* fail */
@@ -689,9 +709,11 @@ static const char *const SQL_GET_ONE = "SELECT trial_json(t) FROM trials t WHERE
 /* An already finished trial: repeat of the same outcome, or a conflict. */
 static int finished_already(struct finish_tx *t, PGconn *c, const struct locked *l, struct err *e) {
     int n = t->s->n_objectives;
+    /* Non-finite values failed the trial, so repeating them is a repeat. */
+    int is_nan_fail = t->values && !all_finite(t->values, n);
     int is_same =
         (t->values && !strcmp(l->state, "complete") && same_values(l->values, t->values, n)) ||
-        (t->reason && !strcmp(l->state, "failed"));
+        ((t->reason || is_nan_fail) && !strcmp(l->state, "failed"));
     if (!is_same) {
         return err_set(e, 409, "already_finished", NULL, "trial %d is already %s", t->number,
                        l->state);
@@ -713,7 +735,7 @@ static int finish_body(PGconn *c, void *arg, struct err *e) {
         rc = finished_already(t, c, &l, e);
         goto out;
     }
-    if (require_live(&l, t->number, e) != 0) goto out;
+    if (require_live(&l, t->number, t->worker, e) != 0) goto out;
     char lease[32];
     snprintf(lease, sizeof lease, "%g", t->s->lease_s);
     if (t->is_heartbeat) {
@@ -743,12 +765,14 @@ out:
 static const char *const SQL_COMPLETE_FAST =
     "UPDATE trials SET state = 'complete', \"values\" = $3::float8[], finished_at = now(),"
     " lease_deadline = NULL WHERE study_id = $1 AND number = $2 AND state = 'running'"
-    " AND lease_deadline > now() RETURNING trial_json(trials),"
+    " AND lease_deadline > now() AND ($5::text IS NULL OR worker = $5)"
+    " RETURNING trial_json(trials),"
     " (SELECT s.next_number >= $4::int OR s.is_exhausted FROM studies s WHERE s.id = $1)";
 static const char *const SQL_HEARTBEAT_FAST =
     "UPDATE trials SET lease_deadline = now() + $3::float8 * interval '1 second'"
     " WHERE study_id = $1 AND number = $2 AND state = 'running'"
-    " AND lease_deadline > now() RETURNING trial_json(trials), false";
+    " AND lease_deadline > now() AND ($4::text IS NULL OR worker = $4)"
+    " RETURNING trial_json(trials), false";
 
 static int finish_fast(struct finish_tx *t, struct err *e) {
     int n = t->s->n_objectives;
@@ -759,10 +783,11 @@ static int finish_fast(struct finish_tx *t, struct err *e) {
     snprintf(lease, sizeof lease, "%g", t->s->lease_s);
     fmt_id(max_trials, t->s->max_trials);
     char *vals = t->values ? pg_array(t->values, n) : NULL;
-    const char *p[] = {sid, num, vals ? vals : lease, max_trials};
+    /* Heartbeats pass lease where completes pass values and max_trials. */
+    const char *p[] = {sid, num, vals ? vals : lease, vals ? max_trials : t->worker, t->worker};
     PGconn *c = store_acquire();
-    PGresult *r = t->is_heartbeat ? store_exec(c, SQL_HEARTBEAT_FAST, 3, p, e)
-                                  : store_exec(c, SQL_COMPLETE_FAST, 4, p, e);
+    PGresult *r = t->is_heartbeat ? store_exec(c, SQL_HEARTBEAT_FAST, 4, p, e)
+                                  : store_exec(c, SQL_COMPLETE_FAST, 5, p, e);
     store_release(c);
     free(vals);
     if (!r) return -1;
@@ -788,39 +813,44 @@ static json_t *finish(struct finish_tx *t, struct err *e) {
     return t->out;
 }
 
-json_t *store_trial_heartbeat(const struct study *s, int number, struct err *e) {
-    struct finish_tx t = {.s = s, .number = number, .is_heartbeat = 1};
+json_t *store_trial_heartbeat(const struct trial_ref *ref, struct err *e) {
+    struct finish_tx t = {
+        .s = ref->s, .number = ref->number, .worker = ref->worker, .is_heartbeat = 1};
     return finish(&t, e);
 }
 
-json_t *store_trial_complete(const struct study *s, int number, const double *values,
-                             struct err *e) {
-    struct finish_tx t = {.s = s, .number = number, .values = values};
+json_t *store_trial_complete(const struct trial_ref *ref, const double *values, struct err *e) {
+    struct finish_tx t = {
+        .s = ref->s, .number = ref->number, .worker = ref->worker, .values = values};
     return finish(&t, e);
 }
 
-json_t *store_trial_fail(const struct study *s, int number, const char *reason,
-                         const char *stderr_tail, struct err *e) {
-    struct finish_tx t = {.s = s, .number = number, .reason = reason, .stderr_tail = stderr_tail};
+json_t *store_trial_fail(const struct trial_ref *ref, const char *reason, const char *stderr_tail,
+                         struct err *e) {
+    struct finish_tx t = {.s = ref->s,
+                          .number = ref->number,
+                          .worker = ref->worker,
+                          .reason = reason,
+                          .stderr_tail = stderr_tail};
     return finish(&t, e);
 }
 
-int store_trial_requeue(long long study_id, int number, struct err *e) {
+int store_trial_requeue(long long study_id, int number, const char *worker, struct err *e) {
     char sid[ID_LEN], num[ID_LEN];
     fmt_id(sid, study_id);
     fmt_id(num, number);
-    const char *p[] = {sid, num};
+    const char *p[] = {sid, num, worker};
     PGconn *c = store_acquire();
     PGresult *r = store_exec(c,
                              "WITH t AS (UPDATE trials SET state = 'queued', worker = NULL,"
                              " lease_deadline = NULL, started_at = NULL, last_step = NULL,"
                              " attempts = greatest(attempts - 1, 0)"
                              " WHERE study_id = $1 AND number = $2 AND state = 'running'"
-                             " RETURNING id),"
+                             " AND ($3::text IS NULL OR worker = $3) RETURNING id),"
                              " d AS (DELETE FROM intermediate_values WHERE trial_id IN"
                              " (SELECT id FROM t))"
                              " SELECT count(*) FROM t",
-                             2, p, e);
+                             3, p, e);
     store_release(c);
     if (!r) return -1;
     int n = atoi(PQgetvalue(r, 0, 0));

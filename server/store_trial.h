@@ -21,8 +21,9 @@ struct trial_report {
 };
 
 /* Add given params (checked by the caller) as a queued trial, or, with
- * values, as a complete one (warm start). Returns the trial JSON.
- * Errors: 409 "bad_state" when the study is done. */
+ * values, as a complete one (warm start). Either takes the next trial
+ * number, so counts against max_trials. Returns the trial JSON.
+ * Errors: 409 "bad_state" when the study is done or has used max_trials. */
 json_t *store_trial_enqueue(const struct study *s, const json_t *params, const double *values,
                             struct err *e);
 
@@ -31,31 +32,45 @@ json_t *store_trial_enqueue(const struct study *s, const json_t *params, const d
  * parallel. Returns {"trials": [...], "study_state": "..."}. */
 json_t *store_trial_ask(const struct study *s, const char *worker, int count, struct err *e);
 
+/* One trial as a client names it in a write: the study, its number and,
+ * when the client says who it is, the worker that holds the lease (NULL
+ * accepts any holder). A worker whose lease was lost, and the trial handed
+ * to another, gets 409 "lease_expired" instead of writing over the new
+ * holder's work. */
+/* Room for a worker name: up to 128 bytes, as the API allows, and a NUL. */
+#define STORE_TRIAL_WORKER_MAX 129
+
+struct trial_ref {
+    const struct study *s;
+    int number;
+    const char *worker;
+};
+
 /* Record an intermediate value and ask the pruner. Returns
  * {"should_stop": bool, "state": "running"|"pruned"}; a trial to stop is
  * recorded as pruned with these values. Errors: 404 "trial_not_found",
  * 409 "trial_not_running", "lease_expired", "step_conflict". */
-json_t *store_trial_report(const struct study *s, int number, const struct trial_report *rep,
+json_t *store_trial_report(const struct trial_ref *t, const struct trial_report *rep,
                            struct err *e);
 
 /* Extend a running trial's lease by the study's lease_s. */
-json_t *store_trial_heartbeat(const struct study *s, int number, struct err *e);
+json_t *store_trial_heartbeat(const struct trial_ref *t, struct err *e);
 
 /* Finish a running trial with n values. Completing again with the same
- * values answers the trial unchanged; non-finite values fail the trial.
- * Errors: 404 "trial_not_found", 409 "already_finished",
- * "trial_not_running", "lease_expired". */
-json_t *store_trial_complete(const struct study *s, int number, const double *values,
-                             struct err *e);
+ * values answers the trial unchanged, as does failing again or repeating
+ * non-finite values, which fail the trial. Errors: 404 "trial_not_found",
+ * 409 "already_finished", "trial_not_running", "lease_expired". */
+json_t *store_trial_complete(const struct trial_ref *t, const double *values, struct err *e);
 
 /* Fail a running trial with reason (and stderr_tail, may be NULL). */
-json_t *store_trial_fail(const struct study *s, int number, const char *reason,
-                         const char *stderr_tail, struct err *e);
+json_t *store_trial_fail(const struct trial_ref *t, const char *reason, const char *stderr_tail,
+                         struct err *e);
 
 /* Put a running trial back in the queue (its curve is dropped, its attempt
  * given back), used when a study is stopped under a running trial or a
- * worker gives it back. 409 "trial_not_running" when it is not running. */
-int store_trial_requeue(long long study_id, int number, struct err *e);
+ * worker gives it back; worker, when not NULL, must hold the lease. 409
+ * "trial_not_running" when it is not running (or not held by worker). */
+int store_trial_requeue(long long study_id, int number, const char *worker, struct err *e);
 
 struct trial_query {
     const char *state; /* "complete,pruned" or NULL for all */

@@ -66,8 +66,8 @@ static json_t *values_json(const double *v, int n) {
 
 static int on_report(void *arg, const struct trial_report *rep) {
     struct slot *sl = arg;
-    json_t *body = json_pack("{s:i, s:o}", "step", rep->step, "values",
-                             values_json(rep->values, rep->n_values));
+    json_t *body = json_pack("{s:i, s:o, s:s}", "step", rep->step, "values",
+                             values_json(rep->values, rep->n_values), "worker", sl->name);
     if (rep->metrics) {
         json_t *m = json_deep_copy(rep->metrics);
         json_object_del(m, "final");
@@ -107,7 +107,9 @@ static int on_heartbeat(void *arg) {
     if (status == 404) return RUNNER_GONE;
     if (is_stopped) return RUNNER_HALT;
     snprintf(path, sizeof path, "/api/v1/studies/%lld/trials/%d/heartbeat", sl->s->id, sl->number);
-    status = client_call(sl->cl, "POST", path, NULL, &out, &e);
+    json_t *body = json_pack("{s:s}", "worker", sl->name);
+    status = client_call(sl->cl, "POST", path, body, &out, &e);
+    json_decref(body);
     json_decref(out);
     return status >= 400 && status < 500 ? RUNNER_GONE : RUNNER_GO_ON;
 }
@@ -120,13 +122,18 @@ static void record(struct slot *sl, const struct runner_result *res) {
     switch (res->outcome) {
     case RUN_COMPLETE:
         action = "complete";
-        body = json_pack("{s:o}", "values", values_json(res->values, sl->s->n_objectives));
+        body = json_pack("{s:o, s:s}", "values", values_json(res->values, sl->s->n_objectives),
+                         "worker", sl->name);
         break;
     case RUN_FAILED:
         action = "fail";
-        body = json_pack("{s:s, s:s}", "reason", res->reason, "stderr_tail", res->stderr_tail);
+        body = json_pack("{s:s, s:s, s:s}", "reason", res->reason, "stderr_tail",
+                         res->stderr_tail, "worker", sl->name);
         break;
-    case RUN_HALTED: action = "release"; break;
+    case RUN_HALTED:
+        action = "release";
+        body = json_pack("{s:s}", "worker", sl->name);
+        break;
     case RUN_PRUNED:
     case RUN_GONE: break;
     }

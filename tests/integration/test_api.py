@@ -356,6 +356,46 @@ def test_a_non_finite_objective_fails_the_trial(server, value):
     t = act(server, s["id"], 0, "complete", {"values": [value]})[1]
     assert t["state"] == "failed" and t["values"] is None and t["error"]
     assert get_study(server, s["id"])["counts"]["failed"] == 1
+    again = act(server, s["id"], 0, "complete", {"values": [value]})[1]
+    assert again == t, "repeating a non-finite complete is a safe retry"
+
+
+def test_a_worker_that_lost_its_lease_cannot_write_over_the_next_holder(server):
+    s = create_study(server, budget={"max_trials": 1, "parallel": 1, "lease_s": 1})
+    sid = s["id"]
+    assert ask(server, sid, worker="a")["trials"][0]["number"] == 0
+    deadline = time.time() + 10  # the lease ends, then the server reclaims the trial
+    got = []
+    while not got and time.time() < deadline:
+        time.sleep(0.2)
+        got = ask(server, sid, worker="b")["trials"]
+    t = got[0]
+    assert (t["number"], t["worker"], t["attempts"]) == (0, "b", 2)
+    for action, body in [("report", {"step": 5, "value": 123, "worker": "a"}),
+                         ("heartbeat", {"worker": "a"}),
+                         ("complete", {"value": 999, "worker": "a"}),
+                         ("fail", {"reason": "late", "worker": "a"})]:
+        r, _ = act(server, sid, 0, action, body, status=409)
+        check_error(r, "POST", TRIAL + "/" + action, 409, "lease_expired")
+    r, _ = act(server, sid, 0, "release", {"worker": "a"}, status=409)
+    check_error(r, "POST", TRIAL + "/release", 409, "trial_not_running")
+    act(server, sid, 0, "report", {"step": 0, "value": 0.75, "worker": "b"})
+    act(server, sid, 0, "heartbeat", {"worker": "b"})
+    done = act(server, sid, 0, "complete", {"value": 0.5, "worker": "b"})[1]
+    assert (done["state"], done["values"], done["worker"]) == ("complete", [0.5], "b")
+    assert [p["step"] for p in get_trial(server, sid, 0)["curve"]] == [0]
+
+
+def test_enqueue_past_max_trials_is_refused(server):
+    s = create_study(server, budget={"max_trials": 2, "parallel": 2, "lease_s": 30})
+    sid = s["id"]
+    p = {"lr": 0.01, "layers": 2, "opt": "sgd"}
+    check(server.post(url(TRIALS, id=sid), {"params": p}), "POST", TRIALS, 201)
+    assert len(ask(server, sid, count=2)["trials"]) == 2
+    for body in [{"params": p}, {"params": p, "value": 0.5}]:
+        r = server.post(url(TRIALS, id=sid), body)
+        check_error(r, "POST", TRIALS, 409, "bad_state")
+    assert get_study(server, sid)["counts"]["queued"] == 0
 
 
 # ---- lists, leaderboard ---------------------------------------------------------
