@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonout.h"
 #include "mem.h"
 
 /* Enough for a few seconds of a busy study; a reader that falls further
@@ -56,7 +57,7 @@ static void publish(long long study_id, const char *type, const json_t *trial) {
         json_t *ev = json_pack("{s:s, s:I}", "type", type, "study", (json_int_t)study_id);
         /* trial is only read: json_object_set (not _new) takes a reference. */
         if (trial) json_object_set(ev, "trial", (json_t *)trial);
-        body = json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(16));
+        body = jsonout_dumps(ev, JSON_COMPACT);
         json_decref(ev);
     }
     int number = trial ? (int)json_integer_value(json_object_get(trial, "number")) : -1;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonout.h"
 #include "log.h"
 #include "mem.h"
 #include "routes.h"
@@ -46,9 +47,7 @@ void http_reply_text(struct req *r, int status, const char *content_type, const 
 }
 
 void http_reply_json(struct req *r, int status, json_t *json) {
-    /* 16 significant digits print 0.4 as 0.4 (17 would show 0.40000000000000002)
-     * and stay within one unit in the last place of the stored double. */
-    char *s = json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    char *s = jsonout_dumps(json, JSON_COMPACT);
     json_decref(json);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);

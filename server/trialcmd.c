@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonout.h"
 #include "mem.h"
 #include "proc.h"
 
@@ -21,7 +22,7 @@ extern char **environ;
 /* A parameter value as command-line text: strings raw, others as JSON. */
 static char *value_text(const json_t *v) {
     if (json_is_string(v)) return xstrdup(json_string_value(v));
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(16));
+    char *s = jsonout_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
     return s ? s : xstrdup("");
 }
 

@@ -16,6 +16,7 @@
 
 #include "codec_study.h"
 #include "events.h"
+#include "jsonout.h"
 #include "log.h"
 #include "store_study.h"
 
@@ -32,7 +33,7 @@ static size_t discard(char *p, size_t size, size_t n, void *arg) {
 }
 
 static void deliver(const char *url, long long study_id, const json_t *payload) {
-    char *body = json_dumps(payload, JSON_COMPACT | JSON_REAL_PRECISION(16));
+    char *body = jsonout_dumps(payload, JSON_COMPACT);
     CURL *c = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     long status = 0;

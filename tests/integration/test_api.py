@@ -360,6 +360,17 @@ def test_a_non_finite_objective_fails_the_trial(server, value):
     assert again == t, "repeating a non-finite complete is a safe retry"
 
 
+def test_values_and_params_read_back_as_the_same_doubles(server):
+    s = create_study(server)
+    t = ask(server, s["id"])["trials"][0]
+    x = 0.24085487861739519  # 16 digits would print another double
+    done = complete(server, s["id"], t["number"], x)
+    got = get_trial(server, s["id"], t["number"])
+    assert done["values"] == [x] and got["values"] == [x]
+    assert got["params"] == t["params"]
+    assert get_study(server, s["id"])["best"]["values"] == [x]
+
+
 def test_a_worker_that_lost_its_lease_cannot_write_over_the_next_holder(server):
     s = create_study(server, budget={"max_trials": 1, "parallel": 1, "lease_s": 1})
     sid = s["id"]
