@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT */
 #include "space.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,12 @@
 #define SPACE_MAX_GRID 100000
 /* Relative slack when testing "on the step" so that 0.1 + 2 * 0.1 passes. */
 #define SPACE_STEP_EPS 1e-9
+/* Most steps a float's range may hold. Level indices travel as doubles,
+ * which hold every integer exactly only up to 2^53 (about 9e15), and
+ * step_count converts (high - low) / step to size_t, which is undefined
+ * once the quotient does not fit; 1e15 stays clear of both. Ints need no
+ * such bound: |low|, |high| <= 2^53 and step >= 1 keep them under 2^54. */
+#define SPACE_MAX_STEPS 1e15
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -35,9 +42,18 @@ static int value_eq(const json_t *a, const json_t *b) {
     return json_equal((json_t *)a, (json_t *)b);
 }
 
+/* Whole steps from low to high. A quotient within rounding error of an
+ * integer counts as that integer, by the same rule as on_step; a relative
+ * slack on the quotient itself (floor(q * (1 + eps))) would add q * eps
+ * phantom steps, a million at 1e15. parse_step keeps q at most 2^54, so
+ * the conversion to size_t is defined. */
 static size_t step_count(const struct space_param *p) {
     if (p->high <= p->low) return 0;
-    return (size_t)floor((p->high - p->low) / p->step * (1 + SPACE_STEP_EPS));
+    double q = (p->high - p->low) / p->step;
+    double n = round(q);
+    if (fabs(q - n) > SPACE_STEP_EPS * fmax(1.0, q)) n = floor(q);
+    assert(n <= 2 * SPACE_MAX_ABS);
+    return (size_t)n;
 }
 
 static int on_step(const struct space_param *p, double v) {
@@ -120,6 +136,10 @@ static int parse_step(const json_t *obj, struct space_param *p, struct err *e) {
                     "must be an integer for an int parameter");
     if (p->high > p->low && p->step > p->high - p->low)
         return fail(e, "bad_range", "space.%s.%s", n, "step", "must be <= high - low");
+    /* A quotient too large for a double becomes inf, which this refuses. */
+    if (p->kind == SPACE_FLOAT && (p->high - p->low) / p->step > SPACE_MAX_STEPS)
+        return fail(e, "bad_range", "space.%s.%s", n, "step",
+                    "must leave at most 1e15 steps between low and high");
     return 0;
 }
 

@@ -10,7 +10,8 @@
  *   unknown_field  a key or parameter name is not part of the definition
  *   bad_range      a bound, step or count is out of range (low > high,
  *                  log with low <= 0, step <= 0 or larger than high - low,
- *                  a value outside [low, high], more than 1000 choices)
+ *                  a float step giving more than 1e15 steps, a value
+ *                  outside [low, high], more than 1000 choices)
  *   bad_value      a value is not allowed (unknown type, non-finite number,
  *                  non-integer int bound, empty or duplicate choices, value
  *                  off its step or not among the choices)

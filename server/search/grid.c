@@ -47,20 +47,26 @@ static void float_levels(const struct space_param *p, struct levels *l) {
         if (l->n == 0 || l->v[l->n - 1] != l->v[k]) l->v[l->n++] = l->v[k];
 }
 
-/* Fill l for param p; returns -1 when p has no finite level list. */
-static int param_levels(const struct space_param *p, struct levels *l) {
+/* Why a param cannot join the grid. */
+enum levels_fault { LEVELS_OK, LEVELS_NONE, LEVELS_TOO_MANY };
+
+/* Fill l for param p. LEVELS_NONE: a continuous float without
+ * grid_points or values; LEVELS_TOO_MANY: more levels than the whole grid
+ * may hold (l stays empty, so a huge count allocates nothing). */
+static enum levels_fault param_levels(const struct space_param *p, struct levels *l) {
     l->v = NULL;
     l->n = 0;
     if (p->kind == SPACE_FLOAT && (p->grid_points || p->n_grid_values)) {
         float_levels(p, l);
-        return 0;
+        return LEVELS_OK;
     }
     size_t n = space_n_levels(p);
-    if (n == 0 || n > GRID_MAX_POINTS) return -1;
+    if (n == 0) return LEVELS_NONE;
+    if (n > GRID_MAX_POINTS) return LEVELS_TOO_MANY;
     l->v = xcalloc(n, sizeof *l->v);
     for (size_t k = 0; k < n; k++) l->v[k] = space_level(p, k);
     l->n = n;
-    return 0;
+    return LEVELS_OK;
 }
 
 static void free_levels(struct levels *ls, size_t n) {
@@ -68,15 +74,22 @@ static void free_levels(struct levels *ls, size_t n) {
     free(ls);
 }
 
+/* A param that cannot join the grid: its index and why. */
+struct levels_bad {
+    int param;
+    enum levels_fault why;
+};
+
 /* Levels of every param, and the product of their counts in *total (0
- * when it exceeds GRID_MAX_POINTS). Returns NULL, naming the bad param in
- * *bad, when a float has no grid. */
-static struct levels *all_levels(const struct space *s, size_t *total, int *bad) {
+ * when it exceeds GRID_MAX_POINTS). Returns NULL, naming the param and
+ * the reason in *bad, when one param has no levels or too many. */
+static struct levels *all_levels(const struct space *s, size_t *total, struct levels_bad *bad) {
     struct levels *ls = xcalloc(s->n_params + 1, sizeof *ls);
     *total = 1;
     for (size_t i = 0; i < s->n_params; i++) {
-        if (param_levels(&s->params[i], &ls[i])) {
-            *bad = (int)i;
+        enum levels_fault why = param_levels(&s->params[i], &ls[i]);
+        if (why != LEVELS_OK) {
+            *bad = (struct levels_bad){(int)i, why};
             free_levels(ls, i);
             return NULL;
         }
@@ -89,23 +102,34 @@ static struct levels *all_levels(const struct space *s, size_t *total, int *bad)
     return ls;
 }
 
-int grid_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
-    (void)n_objectives;
-    if (opts_check(options, "searcher.options", GRID_OPTS, e)) return -1;
-    size_t total;
-    int bad = -1;
-    struct levels *ls = all_levels(s, &total, &bad);
-    if (!ls) {
-        const struct space_param *p = &s->params[bad];
-        char field[96];
+/* The 422 for a param that cannot join the grid. Too many levels in one
+ * param is the same bad_value as too many points over several, but names
+ * the param, since that is what the client must change. */
+static int levels_error(const struct space_param *p, enum levels_fault why, struct err *e) {
+    char field[96];
+    if (why == LEVELS_NONE) {
         snprintf(field, sizeof field, "space.%s.grid_points", p->name);
         return err_set(e, 422, "missing_field", field, "%s is required by the grid searcher",
                        field);
     }
+    snprintf(field, sizeof field, "space.%s", p->name);
+    return err_set(e, 422, "bad_value", field,
+                   "%s: the grid would have more than %d points; narrow [low, high] or "
+                   "widen the step%s",
+                   field, GRID_MAX_POINTS, p->kind == SPACE_FLOAT ? ", or give grid_points" : "");
+}
+
+int grid_check(const json_t *options, const struct space *s, int n_objectives, struct err *e) {
+    (void)n_objectives;
+    if (opts_check(options, "searcher.options", GRID_OPTS, e)) return -1;
+    size_t total;
+    struct levels_bad bad;
+    struct levels *ls = all_levels(s, &total, &bad);
+    if (!ls) return levels_error(&s->params[bad.param], bad.why, e);
     free_levels(ls, s->n_params);
     if (total == 0)
         return err_set(e, 422, "bad_value", "searcher.name",
-                       "searcher.name grid would have more than %d points", GRID_MAX_POINTS);
+                       "searcher.name: the grid would have more than %d points", GRID_MAX_POINTS);
     return 0;
 }
 
@@ -147,7 +171,7 @@ int grid_suggest(const struct search_ctx *ctx, struct rng *r, const struct hist 
     (void)h;
     const struct space *s = ctx->space;
     size_t total;
-    int bad = -1;
+    struct levels_bad bad;
     struct levels *ls = all_levels(s, &total, &bad);
     if (!ls || total == 0) {
         if (ls) free_levels(ls, s->n_params);

@@ -43,7 +43,9 @@ struct search_ctx {
  * that cannot serve this many objectives or this space), bad_type /
  * bad_range / bad_value / unknown_field on "searcher.options.<key>", and
  * missing_field on "space.<name>.grid_points" for a grid over a float that
- * declares neither grid_points nor values. options may be NULL. */
+ * declares neither grid_points nor values, and bad_value on "space.<name>"
+ * for a grid param with more levels than a whole grid may hold. options
+ * may be NULL. */
 int search_check(const char *name, const json_t *options, const struct space *space,
                  int n_objectives, struct err *e);
 

@@ -116,11 +116,27 @@ CASES = [
     ("when-unknown-parent", "POST", S, {}, with_param("x", {"type": "float", "low": 0,
                                                            "high": 1, "when": {"y": "a"}}),
      422, "bad_condition", "space.x.when.y"),
+    ("param-step-too-fine", "POST", S, {}, with_param("x", {"type": "float", "low": 0,
+                                                           "high": 1, "step": 1e-25}),
+     422, "bad_range", "space.x.step"),
     # -- searcher, pruner, budget, trainer, recovery
     ("searcher-unknown", "POST", S, {}, study(searcher={"name": "magic"}), 422, "bad_value",
      "searcher.name"),
     ("searcher-single-objective-only", "POST", S, {},
      study(objectives=MULTI, searcher={"name": "tpe"}), 422, "bad_value", "searcher.name"),
+    ("grid-float-without-grid-points", "POST", S, {},
+     study(space={"x": {"type": "float", "low": 0, "high": 1}}, searcher={"name": "grid"}),
+     422, "missing_field", "space.x.grid_points"),
+    ("grid-int-too-many-points", "POST", S, {},
+     study(space={"n": {"type": "int", "low": 0, "high": 2000000}}, searcher={"name": "grid"}),
+     422, "bad_value", "space.n"),
+    ("grid-float-step-too-many-points", "POST", S, {},
+     study(space={"x": {"type": "float", "low": 0, "high": 1, "step": 1e-6}},
+           searcher={"name": "grid"}), 422, "bad_value", "space.x"),
+    ("grid-product-too-many-points", "POST", S, {},
+     study(space={"a": {"type": "int", "low": 0, "high": 1000},
+                  "b": {"type": "int", "low": 0, "high": 1000}}, searcher={"name": "grid"}),
+     422, "bad_value", "searcher.name"),
     ("searcher-unknown-option", "POST", S, {},
      study(searcher={"name": "random", "options": {"speed": 2}}), 422, "unknown_field",
      "searcher.options.speed"),
@@ -390,6 +406,17 @@ def test_bad_request_is_refused_and_changes_nothing(world, case):
     else:
         check_error(r, method, template.split("?")[0], status, code, field)
     assert fingerprint(world.dsn) == before
+
+
+def test_a_grid_of_exactly_the_point_limit_is_accepted(make_server):
+    s = make_server()
+    body = study_body("grid-limit", space={"n": {"type": "int", "low": 0, "high": 999999}},
+                      searcher={"name": "grid"})
+    r = s.post(S, body)
+    assert r.status_code == 201, r.text
+    ask = s.post(ASK.format(id="grid-limit"), {"worker": "w"})
+    assert ask.status_code == 200
+    assert ask.json()["trials"][0]["params"] == {"n": 0}
 
 
 def test_a_write_without_the_token_is_401_when_one_is_set(make_server):

@@ -55,6 +55,14 @@ static const struct bad_case BAD[] = {
     {"{\"a\": {\"type\": \"float\", \"low\": 1, \"high\": 2, \"step\": 0.5, "
      "\"log\": true}}",
      "bad_value", "space.a.step"},
+    /* More than 1e15 steps: the step count would not fit a size_t (or be
+     * inexact as a double), so every proposal collapsed to low. */
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 1e-25}}", "bad_range",
+     "space.a.step"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 5e-324}}", "bad_range",
+     "space.a.step"},
+    {"{\"a\": {\"type\": \"float\", \"low\": -1e15, \"high\": 1e15, \"step\": 1}}", "bad_range",
+     "space.a.step"},
     {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1e300}}", "bad_value", "space.a.high"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0.5, \"high\": 3}}", "bad_value", "space.a.low"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3.5}}", "bad_value", "space.a.high"},
@@ -180,6 +188,27 @@ START_TEST(test_space_steps_never_pass_high) {
 }
 END_TEST
 
+START_TEST(test_space_fine_steps_up_to_the_limit_keep_their_levels) {
+    struct space *s =
+        parse_ok("{\"f\": {\"type\": \"float\", \"low\": 0, \"high\": 1e15, \"step\": 1},"
+                 " \"g\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 1e-6},"
+                 " \"i\": {\"type\": \"int\", \"low\": -9007199254740992,"
+                 " \"high\": 9007199254740992}}");
+    const struct space_param *f = &s->params[0], *g = &s->params[1], *i = &s->params[2];
+    ck_assert(space_n_levels(f) == 1000000000000001u);
+    ck_assert_uint_eq(space_n_levels(g), 1000001);
+    ck_assert(space_n_levels(i) == 18014398509481985u); // 2^54 + 1: ints need no bound
+    for (int k = 0; k <= 10; k++) {
+        double u = k / 10.0;
+        ck_assert(fabs(space_from_unit(f, u) - u * 1e15) <= 1);
+        ck_assert(fabs(space_from_unit(g, u) - u) <= 1e-6);
+        double v = space_from_unit(i, u);
+        ck_assert(v == floor(v) && fabs(v) <= 9007199254740992.0);
+    }
+    space_free(s);
+}
+END_TEST
+
 START_TEST(test_space_log_float_stays_in_bounds) {
     struct space *s =
         parse_ok("{\"lr\": {\"type\": \"float\", \"low\": 1e-5, \"high\": 0.3, \"log\": true}}");
@@ -273,6 +302,7 @@ int main(void) {
     tcase_add_test(tc, test_space_keeps_declared_order);
     tcase_add_test(tc, test_space_log_int_reaches_both_bounds);
     tcase_add_test(tc, test_space_steps_never_pass_high);
+    tcase_add_test(tc, test_space_fine_steps_up_to_the_limit_keep_their_levels);
     tcase_add_test(tc, test_space_log_float_stays_in_bounds);
     tcase_add_loop_test(tc, test_space_check_params_table, 0, sizeof PARAMS / sizeof PARAMS[0]);
     tcase_add_test(tc, test_space_encode_round_trips);
