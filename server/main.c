@@ -181,14 +181,16 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     snprintf(web, sizeof web, "%s/web", o->root);
     if (h_static_init(web, e) != 0) return -1;
     if (open_database(o, pg, e) != 0) return -1;
+    char name[256];
+    worker_name(name, sizeof name);
+    if (store_hold_name(name, e) != 0) return -1;
     char token[256];
     if (read_token(token, sizeof token, e) != 0) return -1;
     struct http_cfg cfg = {.host = o->host, .port = o->port, .token = token[0] ? token : NULL};
     int port = 0;
     if (http_start(&cfg, &port, e) != 0) return -1;
-    char train_bin[PATH_MAX + 16], name[256];
+    char train_bin[PATH_MAX + 16];
     sibling_path(train_bin, sizeof train_bin, "hpod-train");
-    worker_name(name, sizeof name);
     h_study_init(train_bin);
     struct sched_cfg sc = {o->n_workers, o->n_cores, train_bin, name};
     if (sched_start(&sc, e) != 0) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "mem.h"
@@ -33,6 +34,7 @@ static struct {
     int *is_busy;
     int n;
     char *dsn;
+    PGconn *name_conn; /* holds the worker name; see store_hold_name */
     pthread_mutex_t lock;
     pthread_cond_t freed;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
@@ -92,6 +94,8 @@ static void forget_prepared(struct prepared *p) {
 }
 
 void store_close(void) {
+    PQfinish(pool.name_conn);
+    pool.name_conn = NULL;
     for (int i = 0; i < pool.n; i++) {
         PQfinish(pool.conns[i]);
         forget_prepared(&pool.prepared[i]);
@@ -105,6 +109,46 @@ void store_close(void) {
     pool.is_busy = NULL;
     pool.dsn = NULL;
     pool.n = 0;
+}
+
+/* How long a restarted server waits for the session of the one it
+ * replaces to end: PostgreSQL notices a closed socket at once, but the
+ * backend still has to exit. */
+#define STORE_NAME_WAIT_MS 5000
+#define STORE_NAME_POLL_MS 100
+
+int store_hold_name(const char *name, struct err *e) {
+    PGconn *c = connect_one(pool.dsn);
+    if (PQstatus(c) != CONNECTION_OK) {
+        PQfinish(c);
+        return err_set(e, 503, "db_unavailable", NULL, "the database is unreachable");
+    }
+    const char *p[] = {name};
+    for (int waited = 0;; waited += STORE_NAME_POLL_MS) {
+        PGresult *r = PQexecParams(c, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", 1,
+                                   NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            store_fail(c, r, e);
+            PQclear(r);
+            PQfinish(c);
+            return -1;
+        }
+        int is_held = PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+        if (is_held) break;
+        if (waited >= STORE_NAME_WAIT_MS) {
+            PQfinish(c);
+            return err_set(e, 409, "name_in_use", NULL,
+                           "another hpod server is running as worker %s on this database (the "
+                           "same host and folder, or the same HPOD_WORKER_NAME); stop it, or "
+                           "start this one from another folder or with another HPOD_WORKER_NAME",
+                           name);
+        }
+        struct timespec ts = {0, STORE_NAME_POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    pool.name_conn = c;
+    return 0;
 }
 
 PGconn *store_acquire(void) {

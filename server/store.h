@@ -15,6 +15,17 @@
 int store_open(const char *dsn, int n, struct err *e);
 void store_close(void);
 
+/* Hold name (the worker name this server leases under) until
+ * store_close, on a connection of its own: a session advisory lock on a
+ * hash of name. A second server that would run under the same name (the
+ * same host and folder, or the same HPOD_WORKER_NAME) gets 409
+ * "name_in_use" instead of starting and requeueing the first one's
+ * running trials as its own. A server killed with SIGKILL drops its
+ * session, so its restart gets the name back (after a few seconds' wait at
+ * most). The lock does not survive a restart of PostgreSQL itself: it is
+ * not taken again then. */
+int store_hold_name(const char *name, struct err *e);
+
 /* Borrow a connection for one unit of work; blocks until one is free.
  * Give it back with store_release. A connection that broke is reset. */
 PGconn *store_acquire(void);

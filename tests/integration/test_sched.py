@@ -180,6 +180,40 @@ def test_sigkill_twice_loses_nothing(make_server):
     assert n_curves == 20 * 3
 
 
+def test_a_second_server_under_the_same_worker_name_refuses_to_start(make_server):
+    """The worker name (host plus folder) is how a restarted server knows
+    the trials it left running. A second server started beside the first,
+    same folder, same database, must not take the first's running trials
+    for its own orphans and requeue them."""
+    first = make_server()
+    body = command_study("twin", [QUAD, "{x}", "400", "0.1"], max_trials=2, parallel=2)
+    assert first.post("/api/v1/studies", body).status_code == 201
+    deadline = time.time() + 30
+    while first.get("/api/v1/studies/twin").json()["counts"]["running"] < 2:
+        assert time.time() < deadline, first.log()[-2000:]
+        time.sleep(0.1)
+    before = sql(first.dsn, "SELECT number, state, worker, attempts FROM trials ORDER BY number")
+
+    twin = Server(first.env, cwd=first.cwd)
+    twin.start(expect_ready=False, timeout=30)
+    assert twin.proc.wait(30) == 1
+    log = twin.log()
+    assert "code=name_in_use" in log and "HPOD_WORKER_NAME" in log, log[-2000:]
+    assert sql(first.dsn, "SELECT number, state, worker, attempts FROM trials"
+                          " ORDER BY number") == before
+    assert first.get("/api/v1/studies/twin").json()["counts"]["running"] == 2
+
+    # Under a name of its own, the same folder serves beside the first.
+    other = Server(dict(first.env, HPOD_WORKER_NAME="other"), cwd=first.cwd)
+    other.start()
+    try:
+        assert other.get("/api/v1/studies/twin").status_code == 200
+    finally:
+        assert other.stop() == 0
+    assert sql(first.dsn, "SELECT number, state, worker, attempts FROM trials"
+                          " ORDER BY number") == before
+
+
 def test_webhook_gets_new_best_and_study_done(server):
     import http.server
     import json
