@@ -455,6 +455,22 @@ static const char *const SQL_LOCK_TRIAL =
     " array_to_json(t.\"values\"), coalesce(t.worker, '')"
     " FROM trials t WHERE t.study_id = $1 AND t.number = $2 FOR UPDATE";
 
+/* The 404 for a trial that is not there. The caller's study came from
+ * the cache of definitions, which outlives a DELETE (made here or by
+ * another server), so a missing trial may mean a missing study: say so. */
+static int trial_missing(PGconn *c, long long study_id, int number, struct err *e) {
+    char sid[ID_LEN];
+    fmt_id(sid, study_id);
+    const char *p[] = {sid};
+    PGresult *r = store_exec(c, "SELECT 1 FROM studies WHERE id = $1", 1, p, e);
+    if (!r) return -1;
+    int is_gone = PQntuples(r) == 0;
+    PQclear(r);
+    if (is_gone) return err_set(e, 404, "study_not_found", NULL, "no such study");
+    return err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id,
+                   number);
+}
+
 static int lock_trial(PGconn *c, long long study_id, int number, struct locked *l, struct err *e) {
     char sid[ID_LEN], num[ID_LEN];
     fmt_id(sid, study_id);
@@ -464,8 +480,7 @@ static int lock_trial(PGconn *c, long long study_id, int number, struct locked *
     if (!r) return -1;
     if (PQntuples(r) == 0) {
         PQclear(r);
-        return err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id,
-                       number);
+        return trial_missing(c, study_id, number, e);
     }
     snprintf(l->id, sizeof l->id, "%s", PQgetvalue(r, 0, 0));
     snprintf(l->state, sizeof l->state, "%s", PQgetvalue(r, 0, 1));
@@ -915,8 +930,9 @@ json_t *store_trial_get(long long study_id, int number, struct err *e) {
                   2, p, "trial_not_found", e);
     if (!j) {
         if (e && e->http == 404) {
-            err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id,
-                    number);
+            PGconn *c = store_acquire();
+            trial_missing(c, study_id, number, e);
+            store_release(c);
         }
         return NULL;
     }

@@ -130,6 +130,22 @@ def test_stop_resume_and_delete(server):
     check_error(server.get(url(STUDY, id=sid)), "GET", STUDY, 404, "study_not_found")
 
 
+def test_trial_calls_on_a_deleted_study_say_the_study_is_gone(server):
+    """The server keeps parsed definitions by id; after a delete, the
+    worker still holding a lease must hear study_not_found, not that its
+    trial vanished."""
+    sid = create_study(server)["id"]
+    number = ask(server, sid)["trials"][0]["number"]
+    check(server.get(url(TRIAL, id=sid, number=number)), "GET", TRIAL, 200)
+    check(server.delete(url(STUDY, id=sid)), "DELETE", STUDY, 200)
+    for action, body in (("report", {"step": 1, "value": 0.5}), ("heartbeat", None),
+                         ("complete", {"value": 0.5}), ("fail", {"reason": "x"})):
+        r = server.post(url(TRIAL, id=sid, number=number) + "/" + action, body)
+        check_error(r, "POST", TRIAL + "/" + action, 404, "study_not_found")
+    check_error(server.get(url(TRIAL, id=sid, number=number)), "GET", TRIAL, 404,
+                "study_not_found")
+
+
 def test_a_stopped_study_keeps_running_leases_for_their_worker(server):
     """Asking again while stopped still returns the worker's live leases."""
     s = create_study(server)
