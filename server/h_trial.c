@@ -58,16 +58,19 @@ static int parse_list_query(struct req *r, const struct study *s, struct trial_q
     static const char *const states[] = {"queued", "running", "complete", "pruned", "failed"};
     memset(q, 0, sizeof *q);
     q->state = http_query(r, "state");
-    if (q->state && !*q->state) {
-        return err_set(e, 400, "bad_query", "state", "state must list trial states");
-    }
-    for (const char *p = q->state; p && *p;) {
+    /* Every comma-separated item must be a state: "" and "complete,"
+     * hold an empty one. */
+    for (const char *p = q->state; p;) {
         size_t len = strcspn(p, ",");
         int ok = 0;
         for (size_t i = 0; i < 5; i++)
             ok |= strlen(states[i]) == len && !strncmp(p, states[i], len);
-        if (!ok) return err_set(e, 400, "bad_query", "state", "state must list trial states");
-        p += len + (p[len] == ',');
+        if (!ok) {
+            return err_set(e, 400, "bad_query", "state",
+                           "state must be a comma-separated list of queued, running, complete, "
+                           "pruned, failed");
+        }
+        p = p[len] == ',' ? p + len + 1 : NULL;
     }
     const char *sort = http_query(r, "sort");
     if (!sort || !strcmp(sort, "number"))
