@@ -283,6 +283,13 @@ int main(int argc, char **argv) {
         log_error("main", "fatal", "code=%s msg=\"%s\"", e.code ? e.code : "internal", e.msg);
         fprintf(stderr, "hpod: %s\n", e.msg);
     }
+    /* An embedded cluster found running may serve another server from
+     * this folder (one under another HPOD_WORKER_NAME, or the one whose
+     * name this server found taken): leave it to that one. */
+    if (pg.is_started && store_others_serving()) {
+        log_info("db", "embedded_left_running", "reason=another server uses it");
+        pg.is_started = 0;
+    }
     store_close();
     pgembed_stop(&pg);
     return rc == 0 ? 0 : 1;

@@ -35,6 +35,7 @@ static struct {
     int n;
     char *dsn;
     PGconn *name_conn; /* holds the worker name; see store_hold_name */
+    int is_name_taken; /* another server held it */
     pthread_mutex_t lock;
     pthread_cond_t freed;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
@@ -138,6 +139,7 @@ int store_hold_name(const char *name, struct err *e) {
         if (is_held) break;
         if (waited >= STORE_NAME_WAIT_MS) {
             PQfinish(c);
+            pool.is_name_taken = 1;
             return err_set(e, 409, "name_in_use", NULL,
                            "another hpod server is running as worker %s on this database (the "
                            "same host and folder, or the same HPOD_WORKER_NAME); stop it, or "
@@ -149,6 +151,17 @@ int store_hold_name(const char *name, struct err *e) {
     }
     pool.name_conn = c;
     return 0;
+}
+
+int store_others_serving(void) {
+    if (!pool.name_conn) return pool.is_name_taken;
+    /* Servers hold their names with advisory locks; migrate.c takes one
+     * only while a server starts, which needs the cluster too. */
+    PGresult *r = PQexec(pool.name_conn, "SELECT count(*) FROM pg_locks WHERE locktype ="
+                                         " 'advisory' AND granted AND pid <> pg_backend_pid()");
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    return n > 0;
 }
 
 PGconn *store_acquire(void) {

@@ -26,6 +26,11 @@ void store_close(void);
  * not taken again then. */
 int store_hold_name(const char *name, struct err *e);
 
+/* Whether another server holds a worker name on this database (and so
+ * still needs an embedded cluster this one would stop on its way out);
+ * true as well when this server found its own name taken. */
+int store_others_serving(void);
+
 /* Borrow a connection for one unit of work; blocks until one is free.
  * Give it back with store_release. A connection that broke is reset. */
 PGconn *store_acquire(void);

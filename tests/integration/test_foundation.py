@@ -124,6 +124,20 @@ def test_embedded_cluster_starts_stops_and_is_reused(tmp_path):
     try:
         assert s2.get("/readyz").status_code == 200
         assert s2.log().count("event=initdb") == 1, "the cluster is created once"
+        # A second server beside it, under the same name: it exits, and
+        # leaves the cluster to the first.
+        twin = Server(env, cwd=str(tmp_path))
+        twin.log_path = str(tmp_path / "twin.log")
+        twin.start(expect_ready=False, timeout=60)
+        assert twin.proc.wait(30) == 1 and "code=name_in_use" in twin.log(), twin.log()
+        # Under a name of its own it serves, and stopping it leaves the
+        # cluster running too.
+        other = Server(dict(env, HPOD_WORKER_NAME="other"), cwd=str(tmp_path))
+        other.log_path = str(tmp_path / "other.log")
+        other.start(timeout=60)
+        assert other.get("/readyz").status_code == 200
+        assert other.stop() == 0
+        assert pid_file.exists() and s2.get("/readyz").status_code == 200
     finally:
         s2.stop()
         # var/pg may link to /var/lib/hpod/ when the cluster's user cannot
