@@ -2,9 +2,9 @@
  * condition variables that wake readers. It lives in memory only.
  * An event's JSON is built only while some event stream is open: with
  * none, publishing costs one atomic load and a slot write. The webhook
- * reads only the notable events (trial completed, study done), through a
- * condition variable of their own and without JSON, so the other events
- * never wake it.
+ * reads only the notable events (study done, and trials completed in
+ * studies with a webhook), through a condition variable of their own and
+ * without JSON, so the other events never wake it.
  * TODO: events published by another server process sharing the database
  * do not reach this server's streams; relaying them with PostgreSQL
  * LISTEN/NOTIFY would make the live view complete with several replicas
@@ -43,15 +43,11 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t arrived = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t notable_arrived = PTHREAD_COND_INITIALIZER;
 
-static int is_notable_type(const char *type) {
-    return !strcmp(type, "trial_completed") || !strcmp(type, "study_done");
-}
-
 /* The event is serialised before the lock is taken; under it, only its
  * sequence number is written in and the slot swapped, so publishers on
  * many request threads do not queue behind each other's JSON. trial is
  * borrowed and may be NULL. */
-static void publish(long long study_id, const char *type, const json_t *trial) {
+static void publish(long long study_id, const char *type, const json_t *trial, int is_notable) {
     char *body = NULL;
     if (atomic_load(&n_streams) > 0) {
         json_t *ev = json_pack("{s:s, s:I}", "type", type, "study", (json_int_t)study_id);
@@ -61,7 +57,6 @@ static void publish(long long study_id, const char *type, const json_t *trial) {
         json_decref(ev);
     }
     int number = trial ? (int)json_integer_value(json_object_get(trial, "number")) : -1;
-    int is_notable = is_notable_type(type);
 
     pthread_mutex_lock(&lock);
     uint64_t seq = ++head_seq;
@@ -82,11 +77,15 @@ static void publish(long long study_id, const char *type, const json_t *trial) {
 }
 
 void events_publish_study(long long study_id, const char *type) {
-    publish(study_id, type, NULL);
+    publish(study_id, type, NULL, !strcmp(type, "study_done"));
 }
 
 void events_publish_trial(long long study_id, const json_t *trial, const char *type) {
-    publish(study_id, type, trial);
+    publish(study_id, type, trial, 0);
+}
+
+void events_publish_trial_notify(long long study_id, const json_t *trial, const char *type) {
+    publish(study_id, type, trial, 1);
 }
 
 uint64_t events_head(void) {

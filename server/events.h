@@ -18,6 +18,11 @@ void events_publish_study(long long study_id, const char *type);
  * number, state, values and step are what readers use). */
 void events_publish_trial(long long study_id, const json_t *trial, const char *type);
 
+/* As events_publish_trial, and the webhook hears of it too: for a trial
+ * completed in a study that has a webhook (it may be a new best). Other
+ * completions do not wake the webhook's thread. */
+void events_publish_trial_notify(long long study_id, const json_t *trial, const char *type);
+
 /* Open an event stream: from now on events are published with their
  * JSON. Returns the cursor of the latest event, to pass to events_next.
  * Every open is paired with one events_stream_close. */
@@ -30,7 +35,8 @@ void events_stream_close(void);
  * what it lost. Only a reader with an open stream sees every event. */
 char *events_next(long long study_id, uint64_t *cursor, int timeout_ms);
 
-/* What the webhook needs of a notable event (trial_completed, study_done). */
+/* What the webhook needs of a notable event (study_done, or a trial
+ * published with events_publish_trial_notify). */
 struct events_note {
     long long study_id;
     int trial_number; /* -1 for study_done */

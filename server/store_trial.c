@@ -129,6 +129,15 @@ static int enqueue_body(PGconn *c, void *arg, struct err *e) {
     return r ? 0 : -1;
 }
 
+/* Publish a trial's outcome; a completion in a study with a webhook may be
+ * a new best, so the webhook hears of it. */
+static void publish_outcome(const struct study *s, const json_t *trial, const char *type) {
+    if (s->webhook && !strcmp(type, "trial_completed"))
+        events_publish_trial_notify(s->id, trial, type);
+    else
+        events_publish_trial(s->id, trial, type);
+}
+
 json_t *store_trial_enqueue(const struct study *s, const json_t *params, const double *values,
                             struct err *e) {
     struct enqueue_tx t = {s, params, values, NULL};
@@ -136,7 +145,7 @@ json_t *store_trial_enqueue(const struct study *s, const json_t *params, const d
         json_decref(t.out);
         return NULL;
     }
-    events_publish_trial(s->id, t.out, values ? "trial_completed" : "trial_enqueued");
+    publish_outcome(s, t.out, values ? "trial_completed" : "trial_enqueued");
     return t.out;
 }
 
@@ -821,8 +830,8 @@ static json_t *finish(struct finish_tx *t, struct err *e) {
     }
     if (!t->is_heartbeat && !t->is_unchanged) {
         const char *state = json_string_value(json_object_get(t->out, "state"));
-        events_publish_trial(t->s->id, t->out,
-                             !strcmp(state, "complete") ? "trial_completed" : "trial_failed");
+        publish_outcome(t->s, t->out,
+                        !strcmp(state, "complete") ? "trial_completed" : "trial_failed");
         if (!t->is_settled) store_study_finish_due(t->s->id, NULL);
     }
     return t->out;
