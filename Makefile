@@ -80,7 +80,7 @@ $(BIN)/hpod-train: $(BUILD)/trainer/cli.o $(NN_LIB)
 	@$(if $(Q),echo "  LD  $@")
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS) $(BLAS_LIBS) -lpthread -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(SRV_LIB) $(NN_LIB)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/suite_run.h $(SRV_LIB) $(NN_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC  $<")
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(BLAS_CFLAGS) $(CHECK_CFLAGS) -iquote server -iquote trainer \

@@ -9,6 +9,7 @@
 
 #include "importance.h"
 #include "space.h"
+#include "suite_run.h"
 
 /* Four parameters of every kind: a log float, a plain float, an int and a
  * categorical, so the unit mapping of each is exercised. */
@@ -153,9 +154,5 @@ int main(void) {
     tcase_add_test(tc, test_importance_splits_evenly_without_information);
     tcase_add_test(tc, test_importance_treats_inactive_values);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(su);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jsonout.h"
+#include "suite_run.h"
 
 /* Dump v and parse it back. */
 static double round_trip(json_t *v, char **text) {
@@ -57,9 +58,5 @@ int main(void) {
     tcase_add_test(tc, test_jsonout_reals_read_back_exactly);
     tcase_add_test(tc, test_jsonout_finds_reals_in_nested_documents);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(su);
 }

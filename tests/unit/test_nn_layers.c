@@ -20,6 +20,7 @@
 #include "nn_par.h"
 #include "nn_pool.h"
 #include "nn_rng.h"
+#include "suite_run.h"
 
 #define TOL 1e-3 // float32 central differences with H below pass at 1e-4
 #define H 1e-2f
@@ -316,9 +317,5 @@ int main(void) {
     tcase_add_test(tc, test_softmax_ce_gradient_matches_finite_differences);
     tcase_add_test(tc, test_softmax_ce_survives_huge_logits);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return suite_run(s);
 }

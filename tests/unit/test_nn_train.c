@@ -15,6 +15,7 @@
 #include "nn_data.h"
 #include "nn_sched.h"
 #include "nn_train.h"
+#include "suite_run.h"
 
 /* Chance-level loss on 10 classes is ln 10 = 2.30; a working trainer gets
  * the synthetic bars below 0.5 in 3 epochs of 1200 images. */
@@ -151,9 +152,5 @@ int main(void) {
     tcase_add_test(tc, test_schedules_have_expected_shape);
     tcase_add_test(tc, test_resnet_learns_synthetic_data);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0;
+    return suite_run(s);
 }

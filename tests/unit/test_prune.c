@@ -8,6 +8,7 @@
 
 #include "prune/hyperband.h"
 #include "prune/prune.h"
+#include "suite_run.h"
 
 static const int STEPS[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 
@@ -227,9 +228,5 @@ int main(void) {
     tcase_add_test(tc, test_hyperband_brackets_follow_trial_number);
     tcase_add_loop_test(tc, test_pruner_options_table, 0, sizeof CASES / sizeof CASES[0]);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(su);
 }

@@ -12,6 +12,7 @@
 
 #include "search/rng.h"
 #include "search/search.h"
+#include "suite_run.h"
 
 static const char *const SEARCHERS[] = {"random", "grid", "tpe", "gp", "cmaes", "nsga2", NULL};
 
@@ -446,9 +447,5 @@ int main(void) {
     tcase_add_loop_test(tc, test_searcher_options_table, 0,
                         sizeof OPTION_CASES / sizeof OPTION_CASES[0]);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(su);
 }

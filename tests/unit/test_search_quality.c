@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "search/search.h"
+#include "suite_run.h"
 
 static double branin(double x1, double x2) {
     double b = 5.1 / (4 * M_PI * M_PI), c = 5 / M_PI, t = 1 / (8 * M_PI);
@@ -123,9 +124,5 @@ int main(void) {
     tcase_add_loop_test(tc, test_model_searchers_beat_random_on_branin, 0, (int)n);
     tcase_add_loop_test(tc, test_running_trials_push_proposals_apart, 0, (int)n);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(su);
 }

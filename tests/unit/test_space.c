@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "space.h"
+#include "suite_run.h"
 
 static struct space *parse_ok(const char *text) {
     json_error_t je;
@@ -307,9 +308,5 @@ int main(void) {
     tcase_add_loop_test(tc, test_space_check_params_table, 0, sizeof PARAMS / sizeof PARAMS[0]);
     tcase_add_test(tc, test_space_encode_round_trips);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite_run(su);
 }
