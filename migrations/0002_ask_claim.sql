@@ -24,6 +24,7 @@ DECLARE
     n_queued int;
     take int;
     lease interval := p_lease_s * interval '1 second';
+    commit_mode text;
 BEGIN
     SELECT s.state, s.next_number, s.is_exhausted INTO state, next_number, is_exhausted
         FROM studies s WHERE s.id = p_study FOR UPDATE;
@@ -90,8 +91,9 @@ BEGIN
     -- on the same connection, and since WAL is flushed in order, that one
     -- returns only once this commit is on disk too. The reply goes out
     -- after both, so an acknowledged ask is still durable, and the next ask
-    -- on the study does not wait out this one's fsync.
-    PERFORM set_config('synchronous_commit', 'off', true);
+    -- on the study does not wait out this one's fsync. One statement
+    -- inserts the trials, moves next_number on and sets that commit mode,
+    -- since each statement in a function costs an executor start.
     WITH inserted AS (
         INSERT INTO trials (study_id, number, state, params, worker, lease_deadline,
                             started_at, attempts)
@@ -99,11 +101,15 @@ BEGIN
                now() + lease, now(), 1
         FROM json_array_elements(p_params) WITH ORDINALITY AS u(p, i)
         WHERE p_guess + u.i - 1 >= next_number AND p_guess + u.i - 1 < next_number + n_new
-        RETURNING trials.number, trial_json(trials) AS j)
-    SELECT coalesce(json_agg(j ORDER BY number), '[]'::json) INTO fresh FROM inserted;
+        RETURNING trials.number, trial_json(trials) AS j),
+    moved AS (
+        UPDATE studies s SET next_number = ask_claim.next_number + ask_claim.n_new
+        WHERE s.id = p_study)
+    SELECT coalesce(json_agg(j ORDER BY number), '[]'::json),
+           set_config('synchronous_commit', 'off', true)
+        INTO fresh, commit_mode FROM inserted;
     next_number := next_number + n_new;
     n_new := 0;
-    UPDATE studies s SET next_number = ask_claim.next_number WHERE s.id = p_study;
 END
 $$;
 COMMENT ON FUNCTION ask_claim(bigint, text, float8, int, int, int, int, json) IS
