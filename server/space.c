@@ -6,6 +6,7 @@
 #include "space.h"
 
 #include <assert.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +57,32 @@ static size_t step_count(const struct space_param *p) {
     return (size_t)n;
 }
 
+/* Whether v lies on p's step from low. Ints are checked exactly. A float
+ * counts as on the step when it is within rounding error of the nearest
+ * point low + k * step, so 0.1 + 2 * 0.1 passes with step 0.1; the slack
+ * is a billionth of a step, or a few units in the last place of v when
+ * those are larger, and never grows with k. */
 static int on_step(const struct space_param *p, double v) {
     if (p->step <= 0) return 1;
-    double k = (v - p->low) / p->step;
-    return fabs(k - round(k)) <= SPACE_STEP_EPS * fmax(1.0, fabs(k));
+    if (p->kind == SPACE_INT) {
+        long long from_low = (long long)v - (long long)p->low;
+        return from_low % (long long)p->step == 0;
+    }
+    double nearest = p->low + round((v - p->low) / p->step) * p->step;
+    double slack = fmax(SPACE_STEP_EPS * p->step, 4 * DBL_EPSILON * fmax(fabs(v), fabs(p->low)));
+    return fabs(v - nearest) <= slack;
+}
+
+/* v as a double; an integer beyond 2^53, which no double holds exactly,
+ * becomes an infinity of its sign so that every range check refuses it
+ * instead of the nearest double passing. */
+static double number_value(const json_t *v) {
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        if (i > (json_int_t)SPACE_MAX_ABS) return INFINITY;
+        if (i < -(json_int_t)SPACE_MAX_ABS) return -INFINITY;
+    }
+    return json_number_value(v);
 }
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -73,7 +96,7 @@ static int parse_number(const json_t *obj, const char *name, const char *key, in
     }
     if (!json_is_number(v))
         return fail(e, "bad_type", "space.%s.%s", name, key, "must be a number");
-    *out = json_number_value(v);
+    *out = number_value(v);
     if (!isfinite(*out) || fabs(*out) > SPACE_MAX_ABS)
         return fail(e, "bad_value", "space.%s.%s", name, key,
                     "must be a finite number of magnitude <= 2^53");
@@ -154,7 +177,7 @@ static int parse_grid_values(const json_t *arr, struct space_param *p, struct er
     p->n_grid_values = len;
     for (size_t i = 0; i < len; i++) {
         const json_t *v = json_array_get(arr, i);
-        double x = json_number_value(v);
+        double x = number_value(v);
         if (!json_is_number(v) || !isfinite(x))
             return fail(e, "bad_value", "space.%s.%s", n, "values",
                         "must hold finite numbers only");
@@ -229,7 +252,7 @@ static double when_value(const struct space_param *parent, const json_t *v) {
         return k < 0 ? NAN : k;
     }
     if (!json_is_number(v)) return NAN;
-    double x = json_number_value(v);
+    double x = number_value(v);
     if (x != floor(x) || x < parent->low || x > parent->high || !on_step(parent, x)) return NAN;
     return x;
 }
@@ -460,7 +483,7 @@ static double decode_one(const struct space_param *p, const json_t *v) {
         return k < 0 ? NAN : k;
     }
     if (!json_is_number(v)) return NAN;
-    double x = json_number_value(v);
+    double x = number_value(v);
     if (!isfinite(x) || x < p->low || x > p->high) return NAN;
     if (p->kind == SPACE_INT && x != floor(x)) return NAN;
     return on_step(p, x) ? x : NAN;
@@ -506,9 +529,8 @@ static int check_one(const struct space_param *p, const json_t *v, struct err *e
         return 0;
     }
     if (!json_is_number(v)) return fail(e, "bad_type", "params.%s%s", n, "", "must be a number");
-    double x = json_number_value(v);
-    if (!isfinite(x)) return fail(e, "bad_value", "params.%s%s", n, "", "must be finite");
-    if (x < p->low || x > p->high)
+    double x = number_value(v);
+    if (!isfinite(x) || x < p->low || x > p->high)
         return fail(e, "bad_range", "params.%s%s", n, "", "must lie in [low, high]");
     if (p->kind == SPACE_INT && x != floor(x))
         return fail(e, "bad_value", "params.%s%s", n, "", "must be an integer");

@@ -65,6 +65,8 @@ static const struct bad_case BAD[] = {
     {"{\"a\": {\"type\": \"float\", \"low\": -1e15, \"high\": 1e15, \"step\": 1}}", "bad_range",
      "space.a.step"},
     {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1e300}}", "bad_value", "space.a.high"},
+    {"{\"a\": {\"type\": \"int\", \"low\": -9007199254740993, \"high\": 0}}", "bad_value",
+     "space.a.low"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0.5, \"high\": 3}}", "bad_value", "space.a.low"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3.5}}", "bad_value", "space.a.high"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3, \"step\": 1.5}}", "bad_value",
@@ -255,10 +257,11 @@ static const struct params_case PARAMS[] = {
     {"[]", "bad_type", "params"},
 };
 
-START_TEST(test_space_check_params_table) {
-    struct space *s = parse_ok(COND_SPACE);
-    const struct params_case *c = &PARAMS[_i];
+/* Check c's params against the space in space_text. */
+static void check_params_case(const char *space_text, const struct params_case *c) {
+    struct space *s = parse_ok(space_text);
     json_t *p = json_loads(c->params, JSON_DECODE_ANY, NULL);
+    ck_assert_ptr_nonnull(p);
     struct err e = {0};
     int rc = space_check_params(s, p, &e);
     if (c->code[0] == '\0') {
@@ -270,6 +273,37 @@ START_TEST(test_space_check_params_table) {
     }
     json_decref(p);
     space_free(s);
+}
+
+START_TEST(test_space_check_params_table) {
+    check_params_case(COND_SPACE, &PARAMS[_i]);
+}
+END_TEST
+
+/* Values far from low on a fine or wide step: the slack of "on the step"
+ * must not grow with the number of steps, ints are checked exactly, and
+ * an integer no double holds exactly is out of range, not rounded in. */
+static const char *STEP_SPACE =
+    "{\"n\": {\"type\": \"int\", \"low\": 0, \"high\": 1000000000000, \"step\": 3},"
+    " \"x\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 1e-9},"
+    " \"y\": {\"type\": \"float\", \"low\": 0, \"high\": 1, \"step\": 0.1},"
+    " \"w\": {\"type\": \"int\", \"low\": -9007199254740992,"
+    "         \"high\": 9007199254740992}}";
+
+static const struct params_case STEP_PARAMS[] = {
+    {"{\"n\": 300000000000, \"x\": 0.879118259, \"y\": 0.30000000000000004, \"w\": 1}", "",
+     ""},
+    {"{\"n\": 999999999999, \"x\": 1, \"y\": 1, \"w\": 9007199254740992}", "", ""},
+    {"{\"n\": 300000000001, \"x\": 0.5, \"y\": 0.5, \"w\": 1}", "bad_value", "params.n"},
+    {"{\"n\": 1000000000000, \"x\": 0.5, \"y\": 0.5, \"w\": 1}", "bad_value", "params.n"},
+    {"{\"n\": 3, \"x\": 0.8791182595, \"y\": 0.5, \"w\": 1}", "bad_value", "params.x"},
+    {"{\"n\": 3, \"x\": 0.5, \"y\": 0.35, \"w\": 1}", "bad_value", "params.y"},
+    {"{\"n\": 3, \"x\": 0.5, \"y\": 0.5, \"w\": 9007199254740993}", "bad_range", "params.w"},
+    {"{\"n\": 3, \"x\": 0.5, \"y\": 0.5, \"w\": -9007199254740993}", "bad_range", "params.w"},
+};
+
+START_TEST(test_space_on_the_step_holds_far_from_low) {
+    check_params_case(STEP_SPACE, &STEP_PARAMS[_i]);
 }
 END_TEST
 
@@ -306,6 +340,8 @@ int main(void) {
     tcase_add_test(tc, test_space_fine_steps_up_to_the_limit_keep_their_levels);
     tcase_add_test(tc, test_space_log_float_stays_in_bounds);
     tcase_add_loop_test(tc, test_space_check_params_table, 0, sizeof PARAMS / sizeof PARAMS[0]);
+    tcase_add_loop_test(tc, test_space_on_the_step_holds_far_from_low, 0,
+                        sizeof STEP_PARAMS / sizeof STEP_PARAMS[0]);
     tcase_add_test(tc, test_space_encode_round_trips);
     suite_add_tcase(su, tc);
     return suite_run(su);
