@@ -859,28 +859,65 @@ json_t *store_trial_fail(const struct trial_ref *ref, const char *reason, const 
     return finish(&t, e);
 }
 
+/* Why a requeue changed nothing: no such study or trial (404), a done
+ * study (409 bad_state), or a trial that is not running or is leased to
+ * another worker (409 trial_not_running). */
+static void requeue_refused(PGconn *c, long long study_id, int number, const char *worker,
+                            struct err *e) {
+    char sid[ID_LEN], num[ID_LEN];
+    fmt_id(sid, study_id);
+    fmt_id(num, number);
+    const char *p[] = {sid, num};
+    PGresult *r = store_exec(c,
+                             "SELECT s.state, t.state, coalesce(t.worker, '') FROM studies s"
+                             " LEFT JOIN trials t ON t.study_id = s.id AND t.number = $2"
+                             " WHERE s.id = $1",
+                             2, p, e);
+    if (!r) return;
+    if (PQntuples(r) == 0 || PQgetisnull(r, 0, 1)) {
+        PQclear(r);
+        trial_missing(c, study_id, number, e);
+        return;
+    }
+    const char *study_state = PQgetvalue(r, 0, 0), *state = PQgetvalue(r, 0, 1);
+    if (strcmp(state, "running") != 0) {
+        err_set(e, 409, "trial_not_running", NULL, "trial %d is %s", number, state);
+    } else if (worker && strcmp(worker, PQgetvalue(r, 0, 2)) != 0) {
+        err_set(e, 409, "trial_not_running", NULL, "trial %d is leased to another worker",
+                number);
+    } else {
+        err_set(e, 409, "bad_state", NULL,
+                "the study is %s, so trial %d cannot run again; complete or fail it instead",
+                study_state, number);
+    }
+    PQclear(r);
+}
+
 int store_trial_requeue(long long study_id, int number, const char *worker, struct err *e) {
     char sid[ID_LEN], num[ID_LEN];
     fmt_id(sid, study_id);
     fmt_id(num, number);
     const char *p[] = {sid, num, worker};
     PGconn *c = store_acquire();
+    /* A done study never runs a queued trial again, so its trials are not
+     * requeued; requeue_refused says what to do instead. */
     PGresult *r = store_exec(c,
                              "WITH t AS (UPDATE trials SET state = 'queued', worker = NULL,"
                              " lease_deadline = NULL, started_at = NULL, last_step = NULL,"
                              " attempts = greatest(attempts - 1, 0)"
                              " WHERE study_id = $1 AND number = $2 AND state = 'running'"
-                             " AND ($3::text IS NULL OR worker = $3) RETURNING id),"
+                             " AND ($3::text IS NULL OR worker = $3)"
+                             " AND EXISTS (SELECT 1 FROM studies s WHERE s.id = $1"
+                             "   AND s.state <> 'done') RETURNING id),"
                              " d AS (DELETE FROM intermediate_values WHERE trial_id IN"
                              " (SELECT id FROM t))"
                              " SELECT count(*) FROM t",
                              3, p, e);
-    store_release(c);
-    if (!r) return -1;
-    int n = atoi(PQgetvalue(r, 0, 0));
+    int n = r ? atoi(PQgetvalue(r, 0, 0)) : -1;
     PQclear(r);
-    if (n == 0)
-        return err_set(e, 409, "trial_not_running", NULL, "trial %d is not running", number);
+    if (n == 0) requeue_refused(c, study_id, number, worker, e);
+    store_release(c);
+    if (n <= 0) return -1;
     json_t *ev = json_pack("{s:i, s:s}", "number", number, "state", "queued");
     events_publish_trial(study_id, ev, "trial_requeued");
     json_decref(ev);
@@ -1036,23 +1073,20 @@ char *store_trial_curves(const struct study *s, int objective, struct err *e) {
 
 /* Expired leases: requeue while the study allows retries, else fail. A
  * requeued trial starts its curve afresh. */
+/* A lost trial runs again when its study retries lost trials, has
+ * attempts left, and is not done (a done study never runs it). */
+#define RECLAIM_RETRY                                                                   \
+    "(s.definition ->> 'on_lost' = 'retry'"                                             \
+    " AND t.attempts <= (s.definition ->> 'max_retries')::int AND s.state <> 'done')"
 static const char *const SQL_RECLAIM =
     "WITH lost AS (UPDATE trials t SET"
-    "   state = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
-    "     AND t.attempts <= (s.definition ->> 'max_retries')::int"
-    "     THEN 'queued' ELSE 'failed' END,"
-    "   finished_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
-    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL ELSE now() END,"
-    "   error = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
-    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
+    "   state = CASE WHEN " RECLAIM_RETRY " THEN 'queued' ELSE 'failed' END,"
+    "   finished_at = CASE WHEN " RECLAIM_RETRY " THEN NULL ELSE now() END,"
+    "   error = CASE WHEN " RECLAIM_RETRY " THEN NULL"
     "     ELSE 'lease expired: the worker was lost' END,"
     "   lease_deadline = NULL,"
-    "   last_step = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
-    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
-    "     ELSE t.last_step END,"
-    "   started_at = CASE WHEN s.definition ->> 'on_lost' = 'retry'"
-    "     AND t.attempts <= (s.definition ->> 'max_retries')::int THEN NULL"
-    "     ELSE t.started_at END"
+    "   last_step = CASE WHEN " RECLAIM_RETRY " THEN NULL ELSE t.last_step END,"
+    "   started_at = CASE WHEN " RECLAIM_RETRY " THEN NULL ELSE t.started_at END"
     " FROM studies s WHERE s.id = t.study_id AND t.state = 'running'"
     "   AND (t.lease_deadline < now() OR starts_with(t.worker, $1))"
     " RETURNING t.id, t.study_id, t.number, t.state),"

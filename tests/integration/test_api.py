@@ -587,6 +587,33 @@ def test_release_requeues_a_running_trial_and_drops_its_curve(server):
     assert (again["number"], again["params"]) == (t["number"], t["params"])
 
 
+def test_a_done_study_does_not_queue_its_running_trials_again(server):
+    """A study that ended by its timeout never runs a queued trial again:
+    its running trials may still finish, but neither a release nor a lost
+    lease may leave one queued forever."""
+    budget = {"max_trials": 100, "parallel": 4, "lease_s": 2, "timeout_s": 1}
+    sid = create_study(server, budget=budget)["id"]
+    assert len(ask(server, sid, "w1", count=2)["trials"]) == 2
+    deadline = time.time() + 15
+    while get_study(server, sid)["state"] != "done":
+        assert time.time() < deadline
+        time.sleep(0.1)
+    r, _ = act(server, sid, 1, "release", {"worker": "w1"}, status=409)
+    err = check_error(r, "POST", TRIAL + "/release", 409, "bad_state")
+    assert "complete or fail" in err["message"]
+    r, _ = act(server, sid, 0, "release", {"worker": "w2"}, status=409)
+    err = check_error(r, "POST", TRIAL + "/release", 409, "trial_not_running")
+    assert "another worker" in err["message"]
+    assert get_trial(server, sid, 1)["state"] == "running"
+    assert complete(server, sid, 0, 0.5)["state"] == "complete"
+    while get_trial(server, sid, 1)["state"] == "running":
+        assert time.time() < deadline + 10
+        time.sleep(0.2)
+    lost = get_trial(server, sid, 1)
+    assert (lost["state"], lost["error"]) == ("failed", "lease expired: the worker was lost")
+    assert get_study(server, sid)["counts"]["queued"] == 0
+
+
 # ---- extreme values ---------------------------------------------------------
 
 def test_huge_and_non_finite_values_stay_readable(server):
