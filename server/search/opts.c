@@ -30,9 +30,13 @@ static int check_enum(const struct opt_spec *sp, const json_t *v, const char *fi
                       struct err *e) {
     const char *s = json_string_value(v);
     if (!s) return err_set(e, 422, "bad_type", field, "%s must be a string", field);
-    for (const char *const *n = sp->names; *n; n++)
+    char allowed[120] = "";
+    for (const char *const *n = sp->names; *n; n++) {
         if (strcmp(*n, s) == 0) return 0;
-    return err_set(e, 422, "bad_value", field, "%s is not an allowed value", field);
+        size_t len = strlen(allowed);
+        snprintf(allowed + len, sizeof allowed - len, "%s%s", len ? ", " : "", *n);
+    }
+    return err_set(e, 422, "bad_value", field, "%s must be one of: %s", field, allowed);
 }
 
 static int check_one(const struct opt_spec *sp, const json_t *v, const char *field, struct err *e) {

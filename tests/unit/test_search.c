@@ -428,6 +428,15 @@ START_TEST(test_searcher_options_table) {
 }
 END_TEST
 
+START_TEST(test_searcher_enum_option_lists_the_allowed_values) {
+    struct err e = {0};
+    json_t *o = json_loads("{\"quasi\": \"sobol\"}", 0, NULL);
+    ck_assert_int_eq(search_check("random", o, NULL, 1, &e), -1);
+    ck_assert_str_eq(e.msg, "searcher.options.quasi must be one of: none, halton");
+    json_decref(o);
+}
+END_TEST
+
 static int n_searchers(void) {
     int n = 0;
     while (SEARCHERS[n]) n++;
@@ -444,6 +453,7 @@ int main(void) {
     tcase_add_loop_test(tc, test_searchers_vary_with_trial_number, 0, n);
     tcase_add_test(tc, test_grid_visits_every_point_once);
     tcase_add_test(tc, test_grid_counts_conditional_configurations_once);
+    tcase_add_test(tc, test_searcher_enum_option_lists_the_allowed_values);
     tcase_add_loop_test(tc, test_searcher_options_table, 0,
                         sizeof OPTION_CASES / sizeof OPTION_CASES[0]);
     suite_add_tcase(su, tc);
