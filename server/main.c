@@ -74,6 +74,8 @@ static void sibling_path(char *out, size_t n, const char *prog) {
     snprintf(out, n, "%s/%s", dirname(exe), prog);
 }
 
+#define WORKER_NAME_MAX 100
+
 /* The name this server's workers lease under: HPOD_WORKER_NAME, or the
  * host name plus a hash of the working folder, so that a restarted server
  * recognises the trials it left running. */
@@ -183,6 +185,13 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     if (open_database(o, pg, e) != 0) return -1;
     char name[256];
     worker_name(name, sizeof name);
+    /* Slots lease as "<name>/<i>" within the API's 128 characters, and a
+     * restart reclaims every lease under "<name>/": a '/' in the name would
+     * let one server's prefix cover another's. */
+    if (strlen(name) > WORKER_NAME_MAX || strchr(name, '/'))
+        return err_set(e, 500, "bad_worker_name", NULL,
+                       "HPOD_WORKER_NAME must have 1 to %d characters and no '/'",
+                       WORKER_NAME_MAX);
     if (store_hold_name(name, e) != 0) return -1;
     char token[256];
     if (read_token(token, sizeof token, e) != 0) return -1;

@@ -214,6 +214,19 @@ def test_a_second_server_under_the_same_worker_name_refuses_to_start(make_server
                           " ORDER BY number") == before
 
 
+def test_a_worker_name_that_could_cover_another_is_refused(make_server):
+    """A restart reclaims every lease under "<name>/", so a name holding a
+    '/' could reclaim another server's trials; a name too long for the
+    slot suffix would be cut."""
+    for name in ("team/a", "n" * 101):
+        s = make_server(env={"HPOD_WORKER_NAME": name}, start=False)
+        s.start(expect_ready=False)
+        assert s.proc.wait(30) == 1
+        assert "code=bad_worker_name" in s.log(), s.log()[-2000:]
+    ok = make_server(env={"HPOD_WORKER_NAME": "n" * 100})
+    assert ok.get("/readyz").status_code == 200
+
+
 def test_webhook_gets_new_best_and_study_done(server):
     import http.server
     import json
