@@ -3,15 +3,18 @@
  * user (HPOD_PG_USER overrides). When that user cannot reach the working
  * folder (a clone under /root, say), the cluster lives under
  * /var/lib/hpod/<hash of the folder> and var/pg is a symlink to it.
+ * Servers started from one folder at once take turns on var/pg.lock.
  * SPDX-License-Identifier: MIT */
 #include "pgembed.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -52,6 +55,39 @@ static int pick_identity(struct pgembed *pg, struct err *e) {
     pg->uid = pw->pw_uid;
     pg->gid = pw->pw_gid;
     return 0;
+}
+
+/* Serialise servers started from one folder at the same moment: without
+ * it both run initdb on one data folder, or both pg_ctl start, and the
+ * loser exits. The lock file sits in var/, beside var/pg, so it also
+ * covers creating the var/pg link. Returns the open file (closing it
+ * releases the lock), or -1 with 500 "db_embed". */
+static int lock_folder(const char *workdir, struct err *e) {
+    char var[380], path[400];
+    if ((size_t)snprintf(var, sizeof var, "%s/var", workdir) >= sizeof var - 8) {
+        return err_set(e, 500, "db_embed", NULL, "working folder path is too long");
+    }
+    snprintf(path, sizeof path, "%s/pg.lock", var);
+    if (mkdir(var, 0755) != 0 && errno != EEXIST) {
+        return err_set(e, 500, "db_embed", NULL, "cannot create %s: %s", var, strerror(errno));
+    }
+    /* O_CLOEXEC: PostgreSQL, started from here, must not inherit the lock
+     * and hold it for as long as it runs. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return err_set(e, 500, "db_embed", NULL, "cannot open %s: %s", path, strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    log_info("db", "embedded_wait", "lock=%s", path);
+    int rc;
+    do {
+        rc = flock(fd, LOCK_EX);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        close(fd);
+        return err_set(e, 500, "db_embed", NULL, "cannot lock %s: %s", path, strerror(errno));
+    }
+    return fd;
 }
 
 /* Decide where the cluster's files live and create the folders. */
@@ -167,13 +203,24 @@ static int ensure_database(struct pgembed *pg, struct err *e) {
     return rc;
 }
 
-int pgembed_start(struct pgembed *pg, const char *workdir, struct err *e) {
-    memset(pg, 0, sizeof *pg);
-    if (pick_identity(pg, e) != 0) return -1;
+/* Place, create and start the cluster and its database. The caller holds
+ * the folder lock, so another server from this folder either did all of
+ * this already or waits until this one has. */
+static int prepare_cluster(struct pgembed *pg, const char *workdir, struct err *e) {
     if (place_cluster(pg, workdir, e) != 0) return -1;
     if (init_cluster(pg, e) != 0) return -1;
     if (start_cluster(pg, e) != 0) return -1;
-    if (ensure_database(pg, e) != 0) return -1;
+    return ensure_database(pg, e);
+}
+
+int pgembed_start(struct pgembed *pg, const char *workdir, struct err *e) {
+    memset(pg, 0, sizeof *pg);
+    if (pick_identity(pg, e) != 0) return -1;
+    int lock_fd = lock_folder(workdir, e);
+    if (lock_fd < 0) return -1;
+    int rc = prepare_cluster(pg, workdir, e);
+    close(lock_fd);
+    if (rc != 0) return -1;
     snprintf(pg->dsn, sizeof pg->dsn, "host=%s user=hpod dbname=hpod", pg->sock_dir);
     log_info("db", "database", "mode=embedded data=%s socket=%s", pg->data_dir, pg->sock_dir);
     return 0;

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import requests
@@ -144,3 +145,29 @@ def test_embedded_cluster_starts_stops_and_is_reused(tmp_path):
         # reach the test's folder: remove the real files too.
         shutil.rmtree(os.path.realpath(tmp_path / "var" / "pg"), ignore_errors=True)
     assert not pid_file.exists()
+
+
+def test_two_servers_started_at_once_share_one_embedded_cluster(tmp_path):
+    env = dict(os.environ)
+    env.pop("HPOD_DATABASE_URL", None)
+    first = Server(env, cwd=str(tmp_path))
+    first.log_path = str(tmp_path / "first.log")
+    second = Server(dict(env, HPOD_WORKER_NAME="second"), cwd=str(tmp_path))
+    second.log_path = str(tmp_path / "second.log")
+    try:
+        # Start both at once, so that without a lock the initdb or pg_ctl
+        # start of one overlaps the other's.
+        threads = [threading.Thread(target=s.start, kwargs={"expect_ready": False, "timeout": 90})
+                   for s in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for s in (first, second):
+            assert s.url and s.get("/readyz").status_code == 200, s.log()
+        logs = first.log() + second.log()
+        assert logs.count("event=initdb") == 1, logs
+    finally:
+        rcs = [s.stop() for s in (first, second)]
+        shutil.rmtree(os.path.realpath(tmp_path / "var" / "pg"), ignore_errors=True)
+    assert rcs == [0, 0], first.log() + second.log()
