@@ -40,16 +40,44 @@ static struct {
     pthread_cond_t freed;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
 
-void store_dsn_host(const char *dsn, char *out, size_t n) {
-    snprintf(out, n, "%s", "localhost");
+/* The value of key in dsn, copied to out ("" when unset or unparsable). */
+static void dsn_value(const char *dsn, const char *key, char *out, size_t n) {
+    out[0] = '\0';
     PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
     if (!opts) return;
     for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (strcmp(o->keyword, "host") == 0 && o->val && *o->val) {
-            snprintf(out, n, "%s", o->val);
-        }
+        if (strcmp(o->keyword, key) == 0 && o->val) snprintf(out, n, "%s", o->val);
     }
     PQconninfoFree(opts);
+}
+
+void store_dsn_host(const char *dsn, char *out, size_t n) {
+    char host[200], port[16];
+    dsn_value(dsn, "host", host, sizeof host);
+    dsn_value(dsn, "port", port, sizeof port);
+    snprintf(out, n, "%s%s%s", host[0] ? host : "localhost", port[0] ? ":" : "", port);
+}
+
+/* Why c failed to connect, in one line: libpq's reason after its
+ * "connection to server ... failed: " preamble, with the password, should
+ * the server or libpq echo it, masked. */
+static void connect_reason(PGconn *c, const char *dsn, char *out, size_t n) {
+    const char *m = PQerrorMessage(c);
+    const char *f = strstr(m, "failed: ");
+    if (f) m = f + strlen("failed: ");
+    snprintf(out, n, "%s", m);
+    for (char *p = out; *p; p++) {
+        if (*p == '\n') *p = ' ';
+        if (*p == '"') *p = '\''; /* the log line quotes the whole reason */
+    }
+    size_t len = strlen(out);
+    while (len && out[len - 1] == ' ') out[--len] = '\0';
+    char pw[200];
+    dsn_value(dsn, "password", pw, sizeof pw);
+    for (char *hit; pw[0] && (hit = strstr(out, pw));) {
+        size_t k = strlen(pw);
+        memset(hit, '*', k);
+    }
 }
 
 /* Server notices ("relation already exists, skipping") go to the debug
@@ -71,6 +99,17 @@ static PGconn *connect_one(const char *dsn) {
 }
 
 int store_open(const char *dsn, int n, struct err *e) {
+    char *bad = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn, &bad);
+    PQconninfoFree(opts);
+    if (!opts) {
+        char why[200];
+        snprintf(why, sizeof why, "%s", bad ? bad : "out of memory");
+        why[strcspn(why, "\n")] = '\0';
+        PQfreemem(bad);
+        return err_set(e, 503, "db_unavailable", NULL,
+                       "the database URL is not a PostgreSQL connection string: %s", why);
+    }
     pool.conns = xcalloc((size_t)n, sizeof *pool.conns);
     pool.prepared = xcalloc((size_t)n, sizeof *pool.prepared);
     pool.is_busy = xcalloc((size_t)n, sizeof *pool.is_busy);
@@ -79,12 +118,13 @@ int store_open(const char *dsn, int n, struct err *e) {
     for (int i = 0; i < n; i++) {
         pool.conns[i] = connect_one(dsn);
         if (PQstatus(pool.conns[i]) == CONNECTION_OK) continue;
-        char host[256];
+        char host[256], why[400];
         store_dsn_host(dsn, host, sizeof host);
-        log_error("store", "connect_failed", "host=%s", host);
+        connect_reason(pool.conns[i], dsn, why, sizeof why);
+        log_error("store", "connect_failed", "host=%s reason=\"%s\"", host, why);
         store_close();
-        return err_set(e, 503, "db_unavailable", NULL, "cannot connect to PostgreSQL at host %s",
-                       host);
+        return err_set(e, 503, "db_unavailable", NULL, "cannot connect to PostgreSQL at %s: %s",
+                       host, why);
     }
     return 0;
 }
@@ -141,9 +181,8 @@ int store_hold_name(const char *name, struct err *e) {
             PQfinish(c);
             pool.is_name_taken = 1;
             return err_set(e, 409, "name_in_use", NULL,
-                           "another hpod server is running as worker %s on this database (the "
-                           "same host and folder, or the same HPOD_WORKER_NAME); stop it, or "
-                           "start this one from another folder or with another HPOD_WORKER_NAME",
+                           "worker name %s is in use by another server on this database; stop "
+                           "that one, or set HPOD_WORKER_NAME",
                            name);
         }
         struct timespec ts = {0, STORE_NAME_POLL_MS * 1000000L};
@@ -154,13 +193,18 @@ int store_hold_name(const char *name, struct err *e) {
 }
 
 int store_others_serving(void) {
-    if (!pool.name_conn) return pool.is_name_taken;
+    if (pool.is_name_taken) return 1;
+    if (!pool.name_conn && !pool.n) return 0; /* never connected */
     /* Servers hold their names with advisory locks; migrate.c takes one
-     * only while a server starts, which needs the cluster too. */
-    PGresult *r = PQexec(pool.name_conn, "SELECT count(*) FROM pg_locks WHERE locktype ="
-                                         " 'advisory' AND granted AND pid <> pg_backend_pid()");
+     * only while a server starts, which needs the cluster too. The query
+     * runs on the session that holds this server's own name, if any, so
+     * that lock is not counted; `hpod migrate` holds none. */
+    PGconn *c = pool.name_conn ? pool.name_conn : store_acquire();
+    PGresult *r = PQexec(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                            " AND granted AND pid <> pg_backend_pid()");
     int n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoi(PQgetvalue(r, 0, 0)) : 0;
     PQclear(r);
+    if (c != pool.name_conn) store_release(c);
     return n > 0;
 }
 

@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 
+import pytest
 import requests
 
 from conftest import HPOD, ROOT, Server, sql
@@ -101,8 +102,22 @@ def test_unreachable_database_fails_fast_without_password():
     assert r.returncode != 0
     assert time.time() - t0 < 10
     err = r.stderr.decode()
-    assert "db.invalid" in err
+    assert "db.invalid:5432" in err and "could not translate host name 'db.invalid'" in err, err
     assert "s3cretpw" not in err
+
+
+@pytest.mark.parametrize("url, says", [
+    ("not a url at all", "not a PostgreSQL connection string"),
+    ("{dsn_nodb}", "database 'no_such_db' does not exist"),
+])
+def test_database_that_cannot_be_used_is_named_with_the_reason(cluster, url, says):
+    url = url.format(dsn_nodb=cluster.dsn("no_such_db"))
+    env = dict(os.environ, HPOD_DATABASE_URL=url)
+    r = subprocess.run([HPOD, "serve", "--port", "0"], env=env, capture_output=True,
+                       timeout=30, cwd=tempfile.mkdtemp())
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert says in err and "code=db_unavailable" in err, err
 
 
 def test_embedded_cluster_starts_stops_and_is_reused(tmp_path):
@@ -138,6 +153,11 @@ def test_embedded_cluster_starts_stops_and_is_reused(tmp_path):
         other.start(timeout=60)
         assert other.get("/readyz").status_code == 200
         assert other.stop() == 0
+        assert pid_file.exists() and s2.get("/readyz").status_code == 200
+        # So does `hpod migrate` run beside it.
+        r = subprocess.run([HPOD, "migrate"], cwd=str(tmp_path), env=env, capture_output=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
         assert pid_file.exists() and s2.get("/readyz").status_code == 200
     finally:
         s2.stop()
