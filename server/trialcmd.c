@@ -71,6 +71,15 @@ static char *fill(const char *arg, const struct trialcmd_in *in, const char *par
     return out;
 }
 
+/* The environment variable that carries parameter `name` to a command
+ * trial: HPOD_PARAM_ and the name in upper case, written into var. Two
+ * names that differ only in case share one variable, so trialcmd_check
+ * refuses a study that has both. */
+static void env_name(const char *name, char *var, size_t n) {
+    snprintf(var, n, "HPOD_PARAM_%s", name);
+    for (char *c = var + 11; *c; c++) *c = (char)toupper((unsigned char)*c);
+}
+
 static char **env_build(const struct trialcmd_in *in, const char *params_json) {
     size_t n_env = 0;
     while (environ[n_env]) n_env++;
@@ -84,10 +93,9 @@ static char **env_build(const struct trialcmd_in *in, const char *params_json) {
     json_object_foreach((json_t *)extra, key, v) env[k++] =
         xasprintf("%s=%s", key, json_string_value(v));
     json_object_foreach((json_t *)in->params, key, v) {
-        char *text = value_text(v);
-        char *e = xasprintf("HPOD_PARAM_%s=%s", key, text);
-        for (char *c = e + 11; *c && *c != '='; c++) *c = (char)toupper((unsigned char)*c);
-        env[k++] = e;
+        char *text = value_text(v), var[128];
+        env_name(key, var, sizeof var);
+        env[k++] = xasprintf("%s=%s", var, text);
         free(text);
     }
     env[k++] = xasprintf("HPOD_PARAMS=%s", params_json);
@@ -162,7 +170,28 @@ void trialcmd_cleanup(struct trialcmd *cmd) {
     memset(cmd, 0, sizeof *cmd);
 }
 
-/* ---- checking a native study ---------------------------------------------- */
+/* ---- checking a study ----------------------------------------------------- */
+
+/* Refuse two parameters that would reach a command trial in one variable,
+ * where the later one would silently hide the other's value. */
+static int check_env_names(const struct space *sp, struct err *e) {
+    for (size_t i = 1; i < sp->n_params; i++) {
+        char var[128];
+        env_name(sp->params[i].name, var, sizeof var);
+        for (size_t j = 0; j < i; j++) {
+            char other[128];
+            env_name(sp->params[j].name, other, sizeof other);
+            if (strcmp(var, other) != 0) continue;
+            char f[96];
+            snprintf(f, sizeof f, "space.%s", sp->params[i].name);
+            return err_set(e, 422, "bad_value", f,
+                           "%s: %s and %s both become %s for the command trainer; "
+                           "rename one",
+                           f, sp->params[i].name, sp->params[j].name, var);
+        }
+    }
+    return 0;
+}
 
 static int check_dataset(const struct study *s, struct err *e) {
     const char *dataset = json_string_value(json_object_get(s->trainer, "dataset"));
@@ -231,6 +260,7 @@ static void field_of(const struct study *s, const json_t *point, const char *msg
 }
 
 int trialcmd_check(const struct study *s, const char *train_bin, struct err *e) {
+    if (s->trainer_kind == TRAINER_COMMAND) return check_env_names(s->space, e);
     if (s->trainer_kind != TRAINER_NATIVE) return 0;
     if (check_dataset(s, e) != 0) return -1;
     json_t *params = low_point(s->space);

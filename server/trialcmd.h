@@ -36,13 +36,15 @@ size_t trialcmd_placeholder(const char *p);
 void trialcmd_build(const struct trialcmd_in *in, struct trialcmd *cmd);
 void trialcmd_cleanup(struct trialcmd *cmd);
 
-/* Check a native study before it is stored, so that a study whose trials
- * could never start is refused instead of failing its whole budget: the
- * data set must exist, and bin/hpod-train must accept the fixed settings
- * with every parameter at its low bound or first choice (a one-epoch run
- * on a few generated images). Errors: 422 "bad_value" on
- * "trainer.dataset", or on the parameter or setting the trainer names
- * ("space.x", "trainer.fixed.x", else "trainer"). */
+/* Check a native or command study before it is stored, so that a study
+ * whose trials could never start, or would lose a parameter, is refused
+ * instead of failing its whole budget. Native: the data set must exist,
+ * and bin/hpod-train must accept the fixed settings with every parameter
+ * at its low bound or first choice (a one-epoch run on a few generated
+ * images). Command: no two parameters may map to one HPOD_PARAM_<NAME>
+ * variable (x and X). Errors: 422 "bad_value" on "trainer.dataset", or
+ * on the parameter or setting at fault ("space.x", "trainer.fixed.x",
+ * else "trainer"). Stored studies are not re-checked when loaded. */
 int trialcmd_check(const struct study *s, const char *train_bin, struct err *e);
 
 #endif
