@@ -145,6 +145,47 @@ static int is_authorized(struct req *r) {
     return h && strncasecmp(h, "Bearer ", 7) == 0 && token_matches(h + 7, write_token);
 }
 
+/* Most query parameters one request may carry; no route reads more than
+ * a handful. */
+#define HTTP_QUERY_MAX 32
+
+struct query_scan {
+    const char *keys[HTTP_QUERY_MAX];
+    size_t n;
+    struct err *e;
+};
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size) {
+    (void)kind;
+    struct query_scan *q = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        err_set(q->e, 400, "bad_query", key, "%s holds a NUL byte", key);
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < q->n; i++) {
+        if (strcmp(q->keys[i], key) == 0) {
+            err_set(q->e, 400, "bad_query", key, "%s is given more than once", key);
+            return MHD_NO;
+        }
+    }
+    if (q->n == HTTP_QUERY_MAX) {
+        err_set(q->e, 400, "bad_query", key, "%s is past the limit of %d query parameters", key,
+                HTTP_QUERY_MAX);
+        return MHD_NO;
+    }
+    q->keys[q->n++] = key;
+    return MHD_YES;
+}
+
+/* Refuse a query string that handlers would read wrongly: a parameter
+ * given twice (only the first would count), or one cut short by a NUL. */
+static int query_check(const struct req *r, struct err *e) {
+    struct query_scan q = {.e = e};
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, scan_arg, &q);
+    return e->http ? -1 : 0;
+}
+
 static void dispatch(struct req *r) {
     struct err e;
     err_clear(&e);
@@ -153,6 +194,8 @@ static void dispatch(struct req *r) {
         http_reply_error(r, &e);
     } else if (!is_authorized(r)) {
         err_set(&e, 401, "unauthorized", NULL, "this write needs a valid bearer token");
+        http_reply_error(r, &e);
+    } else if (query_check(r, &e) != 0) {
         http_reply_error(r, &e);
     } else {
         routes_dispatch(r);

@@ -614,6 +614,21 @@ def test_a_done_study_does_not_queue_its_running_trials_again(server):
     assert get_study(server, sid)["counts"]["queued"] == 0
 
 
+def test_a_query_parameter_given_twice_or_cut_by_a_nul_is_refused(server):
+    """Only the first of two equal keys reached the handler, and a %00 cut
+    the value short; either way the reply answered another question."""
+    sid = create_study(server)["id"]
+    base = url(TRIALS, id=sid)
+    for query, field, says in (("state=complete&state=failed", "state", "more than once"),
+                               ("limit=1&limit=5", "limit", "more than once"),
+                               ("state=complete%00junk", "state", "NUL")):
+        err = check_error(server.get(base + "?" + query), "GET", TRIALS, 400, "bad_query", field)
+        assert says in err["message"], err
+    many = "&".join(f"k{i}=1" for i in range(40))
+    check_error(server.get(base + "?" + many), "GET", TRIALS, 400, "bad_query", "k32")
+    check(server.get(base + "?state=complete,failed&limit=5"), "GET", TRIALS, 200)
+
+
 # ---- extreme values ---------------------------------------------------------
 
 def test_huge_and_non_finite_values_stay_readable(server):
