@@ -158,7 +158,9 @@ static int parse_searcher(struct study *s, struct err *e) {
     static const char *const keys[] = {"name", "seed", "options", NULL};
     json_t *o = section(s, "searcher", json_object(), e);
     if (!o || codec_keys(o, "searcher", keys, e) != 0) return -1;
-    with_default(o, "name", json_string("tpe"));
+    /* Without a name: TPE for one objective, NSGA-II for several, as
+     * Optuna picks its default sampler. */
+    with_default(o, "name", json_string(s->n_objectives > 1 ? "nsga2" : "tpe"));
     if (codec_str(o, "searcher", "name", 32, NULL, 1, &s->searcher, e) != 0) return -1;
     long long seed;
     if (codec_int(o, "searcher", "seed", 0, 9007199254740991LL, 0, 0, &seed, e) != 0) return -1;

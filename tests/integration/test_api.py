@@ -92,6 +92,16 @@ def test_create_fills_defaults_and_get_by_id_or_name(server):
     assert get_study(server, "minimal")["id"] == s["id"]
 
 
+def test_the_default_searcher_fits_the_number_of_objectives(server):
+    one = create_study(server, name="one", searcher={})
+    assert one["definition"]["searcher"]["name"] == "tpe"
+    two = create_study(server, name="two", searcher={},
+                       objectives=[{"name": "loss", "goal": "minimize"},
+                                   {"name": "cost", "goal": "minimize"}])
+    assert two["definition"]["searcher"]["name"] == "nsga2"
+    assert len(ask(server, two["id"])["trials"]) == 1
+
+
 def test_stored_definition_can_be_posted_again(server):
     s = create_study(server, "orig")
     again = dict(s["definition"], name="copy")
