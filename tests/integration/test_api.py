@@ -601,7 +601,7 @@ def test_a_done_study_does_not_queue_its_running_trials_again(server):
     """A study that ended by its timeout never runs a queued trial again:
     its running trials may still finish, but neither a release nor a lost
     lease may leave one queued forever."""
-    budget = {"max_trials": 100, "parallel": 4, "lease_s": 2, "timeout_s": 1}
+    budget = {"max_trials": 100, "parallel": 4, "lease_s": 5, "timeout_s": 1}
     sid = create_study(server, budget=budget)["id"]
     assert len(ask(server, sid, "w1", count=2)["trials"]) == 2
     deadline = time.time() + 15
