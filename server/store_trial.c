@@ -585,19 +585,42 @@ static int pruner_says_stop(PGconn *c, const struct study *s, int number, int st
     return stop;
 }
 
+static int same_values(const json_t *stored, const double *v, int n) {
+    if (!json_is_array(stored) || (int)json_array_size(stored) != n) return 0;
+    for (int i = 0; i < n; i++) {
+        if (json_number_value(json_array_get(stored, (size_t)i)) != v[i]) return 0;
+    }
+    return 1;
+}
+
 struct report_tx {
     const struct study *s;
     int number;
     const char *worker;
     const struct trial_report *rep;
     int should_stop;
+    int is_repeat; /* the report that pruned the trial, sent again */
 };
+
+/* Whether rep repeats the report that pruned the locked trial: its step
+ * and values (a pruned trial keeps the values of that report). A client
+ * whose reply was lost retries it, and must hear should_stop again. */
+static int repeats_pruning(const struct locked *l, const struct report_tx *t) {
+    return !strcmp(l->state, "pruned") && t->rep->step == l->last_step &&
+           (!t->worker || !strcmp(t->worker, l->worker)) &&
+           same_values(l->values, t->rep->values, t->rep->n_values);
+}
 
 static int report_body(PGconn *c, void *arg, struct err *e) {
     struct report_tx *t = arg;
     struct locked l = {0};
     if (lock_trial(c, t->s->id, t->number, &l, e) != 0) return -1;
+    t->is_repeat = repeats_pruning(&l, t);
     json_decref(l.values);
+    if (t->is_repeat) {
+        t->should_stop = 1;
+        return 0;
+    }
     if (require_live(&l, t->number, t->worker, e) != 0) return -1;
     if (t->rep->step <= l.last_step) {
         return err_set(e, 409, "step_conflict", "step",
@@ -677,11 +700,12 @@ json_t *store_trial_report(const struct trial_ref *ref, const struct trial_repor
                            struct err *e) {
     const struct study *s = ref->s;
     int number = ref->number;
-    struct report_tx t = {s, number, ref->worker, rep, 0};
+    struct report_tx t = {s, number, ref->worker, rep, 0, 0};
     /* Without a pruner nothing else needs the trial locked. */
     int done = strcmp(s->pruner, "none") == 0 ? report_fast(ref, rep, e) : 0;
     if (done < 0) return NULL;
     if (!done && store_tx(report_body, &t, e) != 0) return NULL;
+    if (t.is_repeat) return json_pack("{s:b, s:s}", "should_stop", 1, "state", "pruned");
     json_t *ev = json_pack("{s:i, s:i, s:s}", "number", number, "step", rep->step, "state",
                            t.should_stop ? "pruned" : "running");
     json_t *vals = json_array();
@@ -710,14 +734,6 @@ struct finish_tx {
     int is_settled;   /* the study cannot be done by count yet */
     json_t *out;
 };
-
-static int same_values(const json_t *stored, const double *v, int n) {
-    if (!json_is_array(stored) || (int)json_array_size(stored) != n) return 0;
-    for (int i = 0; i < n; i++) {
-        if (json_number_value(json_array_get(stored, (size_t)i)) != v[i]) return 0;
-    }
-    return 1;
-}
 
 static const char *const SQL_COMPLETE =
     "UPDATE trials SET state = 'complete', \"values\" = $2::float8[], finished_at = now(),"

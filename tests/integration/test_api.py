@@ -360,9 +360,18 @@ def test_completing_a_pruned_trial_is_conflict(server):
     t = get_trial(server, sid, 1)
     assert t["state"] == "pruned" and t["values"] == [100.0]
     for action, body in [("complete", {"value": 100.0}), ("report", {"step": 1, "value": 1}),
+                         ("report", {"step": 0, "value": 99.0}),
+                         ("report", {"step": 0, "value": 100.0, "worker": "a"}),
                          ("fail", {"reason": "x"})]:
         r, _ = act(server, sid, 1, action, body, status=409)
         check_error(r, "POST", TRIAL + "/" + action, 409, "already_finished")
+    # The report that pruned it, retried (its reply lost): the same answer,
+    # and nothing changes.
+    before = server.get(url(TRIAL, id=sid, number=1)).json()
+    for body in ({"step": 0, "value": 100.0}, {"step": 0, "value": 100.0, "worker": "b"}):
+        _, r = act(server, sid, 1, "report", body)
+        assert r == {"should_stop": True, "state": "pruned"}
+    assert server.get(url(TRIAL, id=sid, number=1)).json() == before
 
 
 def test_completing_after_the_lease_expired_is_conflict(server):
