@@ -104,15 +104,18 @@ void h_study_leaderboard(struct req *r) {
 struct stream {
     long long study_id;
     uint64_t cursor;
+    int is_gone; /* the study's deletion went out: the stream ends */
 };
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     struct stream *st = cls;
-    if (events_is_closed()) return -1; /* end of stream: the server stops */
+    /* End of stream: the server stops, or the study no longer exists. */
+    if (events_is_closed() || st->is_gone) return -1;
     char *ev = events_next(st->study_id, &st->cursor, EVENTS_PING_MS);
     int n;
     if (ev) {
+        st->is_gone = strstr(ev, "\"type\":\"study_deleted\"") != NULL;
         n = snprintf(buf, max, "id: %llu\ndata: %s\n\n", (unsigned long long)st->cursor, ev);
         free(ev);
     } else {

@@ -533,6 +533,21 @@ def read_events(resp, out, stop):
         return
 
 
+def test_events_stream_ends_after_its_study_is_deleted(server):
+    sid = create_study(server)["id"]
+    resp = requests.get(server.url + url(STUDY, id=sid) + "/events", stream=True, timeout=10)
+    assert resp.status_code == 200
+    events, stop = [], threading.Event()
+    reader = threading.Thread(target=read_events, args=(resp, events, stop), daemon=True)
+    reader.start()
+    time.sleep(0.3)
+    check(server.delete(url(STUDY, id=sid)), "DELETE", STUDY, 200)
+    reader.join(5)
+    assert not reader.is_alive(), "the stream is still open"
+    assert [e["type"] for _, e in events] == ["study_deleted"]
+    resp.close()
+
+
 def test_events_stream_delivers_trial_completed_within_two_seconds(server):
     s = create_study(server)
     sid = s["id"]
