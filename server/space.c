@@ -151,8 +151,14 @@ static int parse_step(const json_t *obj, struct space_param *p, struct err *e) {
         p->step = p->kind == SPACE_INT && !p->is_log ? 1 : 0;
         return 0;
     }
+    /* A log int takes every integer, which is step 1: Optuna's rule. */
+    if (p->is_log && p->kind == SPACE_INT && p->step == 1) {
+        p->step = 0;
+        return 0;
+    }
     if (p->is_log)
-        return fail(e, "bad_value", "space.%s.%s", n, "step", "cannot be combined with log");
+        return fail(e, "bad_value", "space.%s.%s", n, "step",
+                    "cannot be combined with log, except 1 for an int");
     if (p->step <= 0) return fail(e, "bad_range", "space.%s.%s", n, "step", "must be > 0");
     if (p->kind == SPACE_INT && p->step != floor(p->step))
         return fail(e, "bad_value", "space.%s.%s", n, "step",

@@ -67,6 +67,10 @@ static const struct bad_case BAD[] = {
     {"{\"a\": {\"type\": \"float\", \"low\": 0, \"high\": 1e300}}", "bad_value", "space.a.high"},
     {"{\"a\": {\"type\": \"int\", \"low\": -9007199254740993, \"high\": 0}}", "bad_value",
      "space.a.low"},
+    {"{\"a\": {\"type\": \"int\", \"low\": 1, \"high\": 9, \"log\": true, \"step\": 2}}",
+     "bad_value", "space.a.step"},
+    {"{\"a\": {\"type\": \"float\", \"low\": 1, \"high\": 9, \"log\": true, \"step\": 1}}",
+     "bad_value", "space.a.step"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0.5, \"high\": 3}}", "bad_value", "space.a.low"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3.5}}", "bad_value", "space.a.high"},
     {"{\"a\": {\"type\": \"int\", \"low\": 0, \"high\": 3, \"step\": 1.5}}", "bad_value",
@@ -157,9 +161,14 @@ START_TEST(test_space_keeps_declared_order) {
 }
 END_TEST
 
+/* Step 1 on a log int says what it takes anyway: every integer. */
+static const char *const LOG_INTS[] = {
+    "{\"n\": {\"type\": \"int\", \"low\": 1, \"high\": 1000, \"log\": true}}",
+    "{\"n\": {\"type\": \"int\", \"low\": 1, \"high\": 1000, \"log\": true, \"step\": 1}}",
+};
+
 START_TEST(test_space_log_int_reaches_both_bounds) {
-    struct space *s =
-        parse_ok("{\"n\": {\"type\": \"int\", \"low\": 1, \"high\": 1000, \"log\": true}}");
+    struct space *s = parse_ok(LOG_INTS[_i]);
     const struct space_param *p = &s->params[0];
     ck_assert(space_from_unit(p, 0) == 1);
     ck_assert(space_from_unit(p, 1) == 1000);
@@ -335,7 +344,8 @@ int main(void) {
     tcase_add_loop_test(tc, test_space_parse_error_table, 0, sizeof BAD / sizeof BAD[0]);
     tcase_add_test(tc, test_space_accepts_edge_bounds);
     tcase_add_test(tc, test_space_keeps_declared_order);
-    tcase_add_test(tc, test_space_log_int_reaches_both_bounds);
+    tcase_add_loop_test(tc, test_space_log_int_reaches_both_bounds, 0,
+                        sizeof LOG_INTS / sizeof LOG_INTS[0]);
     tcase_add_test(tc, test_space_steps_never_pass_high);
     tcase_add_test(tc, test_space_fine_steps_up_to_the_limit_keep_their_levels);
     tcase_add_test(tc, test_space_log_float_stays_in_bounds);
