@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@ static void queue(struct req *r, int status, struct MHD_Response *resp) {
     MHD_add_response_header(resp, "X-Request-Id", r->id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* RFC 6750: a refused bearer token says which scheme to use. */
+    if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
     r->status = status;
     MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -250,6 +253,18 @@ static void on_complete(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages ("Failed to bind to port 0") become log
+ * lines like every other, instead of bare text on stderr. */
+static void on_library_message(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    for (char *p = msg; *p; p++) {
+        if (*p == '\n' || *p == '"') *p = ' ';
+    }
+    log_warn("http", "library", "msg=\"%s\"", msg);
+}
+
 int http_start(const struct http_cfg *cfg, int *port_out, struct err *e) {
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
     if (inet_pton(AF_INET, cfg->host, &addr.sin_addr) != 1) {
@@ -263,7 +278,9 @@ int http_start(const struct http_cfg *cfg, int *port_out, struct err *e) {
     daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR,
                                      &addr, MHD_OPTION_NOTIFY_COMPLETED, &on_complete, NULL,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512, MHD_OPTION_END);
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+                                     MHD_OPTION_EXTERNAL_LOGGER, on_library_message, NULL,
+                                     MHD_OPTION_END);
     if (!daemon_handle) {
         return err_set(e, 500, "listen_failed", "port", "cannot listen on %s:%d", cfg->host,
                        cfg->port);

@@ -434,6 +434,7 @@ def test_a_write_without_the_token_is_401_when_one_is_set(make_server):
     assert r.status_code == 401
     validate(r.json(), "Error")
     assert r.json()["error"]["code"] == "unauthorized"
+    assert r.headers["WWW-Authenticate"] == "Bearer"
     assert fingerprint(s.dsn) == before
     ok = s.post(S, study_body("x"), headers={"Authorization": "Bearer t0ken"})
     assert ok.status_code == 201

@@ -93,6 +93,19 @@ def test_migrate_subcommand_applies_and_exits(cluster):
     assert sql(cluster.dsn(db), "SELECT count(*) FROM schema_migrations")[0][0] >= 1
 
 
+def test_a_port_in_use_fails_with_listen_failed_in_log_lines(server):
+    """The library's own complaint comes as a log line, not bare text."""
+    port = server.url.rsplit(":", 1)[1]
+    r = subprocess.run([HPOD, "serve", "--port", port], cwd=tempfile.mkdtemp(),
+                       env=dict(server.env, HPOD_WORKER_NAME="again"),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    out = r.stdout.decode()
+    assert r.returncode == 1
+    assert "code=listen_failed" in out, out
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert all(ln.startswith(("ts=", "hpod: ")) for ln in lines), out
+
+
 def test_unreachable_database_fails_fast_without_password():
     env = dict(os.environ,
                HPOD_DATABASE_URL="postgresql://alice:s3cretpw@db.invalid:5432/hpod")
