@@ -162,6 +162,7 @@ static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *
                                 size_t key_size, const char *value, size_t value_size) {
     (void)kind;
     struct query_scan *q = cls;
+    if (key_size == 0 && !value) return MHD_YES; /* an empty segment: "?&&limit=3" */
     if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
         err_set(q->e, 400, "bad_query", key, "%s holds a NUL byte", key);
         return MHD_NO;
@@ -275,12 +276,12 @@ int http_start(const struct http_cfg *cfg, int *port_out, struct err *e) {
      * which a busy server with its database pool can reach. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG;
-    daemon_handle = MHD_start_daemon(flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_SOCK_ADDR,
-                                     &addr, MHD_OPTION_NOTIFY_COMPLETED, &on_complete, NULL,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
-                                     MHD_OPTION_EXTERNAL_LOGGER, on_library_message, NULL,
-                                     MHD_OPTION_END);
+    /* The logger comes first, so that it hears about the other options. */
+    daemon_handle = MHD_start_daemon(
+        flags, 0, NULL, NULL, &on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_library_message,
+        NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, &on_complete, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+        MHD_OPTION_END);
     if (!daemon_handle) {
         return err_set(e, 500, "listen_failed", "port", "cannot listen on %s:%d", cfg->host,
                        cfg->port);

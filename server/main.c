@@ -289,7 +289,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (rc != 0) {
-        log_error("main", "fatal", "code=%s msg=\"%s\"", e.code ? e.code : "internal", e.msg);
+        char quoted[sizeof e.msg];
+        snprintf(quoted, sizeof quoted, "%s", e.msg);
+        for (char *p = quoted; *p; p++) {
+            if (*p == '"') *p = '\''; /* the log field is in double quotes */
+        }
+        log_error("main", "fatal", "code=%s msg=\"%s\"", e.code ? e.code : "internal", quoted);
         fprintf(stderr, "hpod: %s\n", e.msg);
     }
     /* An embedded cluster found running may serve another server from

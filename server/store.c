@@ -52,6 +52,12 @@ static void dsn_value(const char *dsn, const char *key, char *out, size_t n) {
 }
 
 void store_dsn_host(const char *dsn, char *out, size_t n) {
+    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+    PQconninfoFree(opts);
+    if (!opts) {
+        snprintf(out, n, "%s", "(an unparsable URL)");
+        return;
+    }
     char host[200], port[16];
     dsn_value(dsn, "host", host, sizeof host);
     dsn_value(dsn, "port", port, sizeof port);
@@ -67,7 +73,7 @@ static void connect_reason(PGconn *c, const char *dsn, char *out, size_t n) {
     if (f) m = f + strlen("failed: ");
     snprintf(out, n, "%s", m);
     for (char *p = out; *p; p++) {
-        if (*p == '\n') *p = ' ';
+        if (*p == '\n' || *p == '\t') *p = ' ';
         if (*p == '"') *p = '\''; /* the log line quotes the whole reason */
     }
     size_t len = strlen(out);
@@ -99,16 +105,14 @@ static PGconn *connect_one(const char *dsn) {
 }
 
 int store_open(const char *dsn, int n, struct err *e) {
-    char *bad = NULL;
-    PQconninfoOption *opts = PQconninfoParse(dsn, &bad);
+    /* libpq's reason for an unparsable string quotes the string, password
+     * and all, so it is not passed on. */
+    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
     PQconninfoFree(opts);
     if (!opts) {
-        char why[200];
-        snprintf(why, sizeof why, "%s", bad ? bad : "out of memory");
-        why[strcspn(why, "\n")] = '\0';
-        PQfreemem(bad);
         return err_set(e, 503, "db_unavailable", NULL,
-                       "the database URL is not a PostgreSQL connection string: %s", why);
+                       "the database URL is not a PostgreSQL connection string "
+                       "(postgresql://user:password@host:port/dbname, or key=value pairs)");
     }
     pool.conns = xcalloc((size_t)n, sizeof *pool.conns);
     pool.prepared = xcalloc((size_t)n, sizeof *pool.prepared);

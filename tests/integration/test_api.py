@@ -661,6 +661,7 @@ def test_a_query_parameter_given_twice_or_cut_by_a_nul_is_refused(server):
     many = "&".join(f"k{i}=1" for i in range(40))
     check_error(server.get(base + "?" + many), "GET", TRIALS, 400, "bad_query", "k32")
     check(server.get(base + "?state=complete,failed&limit=5"), "GET", TRIALS, 200)
+    check(server.get(base + "?&&limit=3&"), "GET", TRIALS, 200)
 
 
 # ---- extreme values ---------------------------------------------------------

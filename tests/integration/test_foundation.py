@@ -104,6 +104,7 @@ def test_a_port_in_use_fails_with_listen_failed_in_log_lines(server):
     assert "code=listen_failed" in out, out
     lines = [ln for ln in out.splitlines() if ln.strip()]
     assert all(ln.startswith(("ts=", "hpod: ")) for ln in lines), out
+    assert "not the first option" not in out, out
 
 
 def test_unreachable_database_fails_fast_without_password():
@@ -121,6 +122,8 @@ def test_unreachable_database_fails_fast_without_password():
 
 @pytest.mark.parametrize("url, says", [
     ("not a url at all", "not a PostgreSQL connection string"),
+    ("postgresql://u:S3CRET@[::1/hpod", "not a PostgreSQL connection string"),
+    ("mysql://u:S3CRET@y/z", "not a PostgreSQL connection string"),
     ("{dsn_nodb}", "database 'no_such_db' does not exist"),
 ])
 def test_database_that_cannot_be_used_is_named_with_the_reason(cluster, url, says):
@@ -131,6 +134,7 @@ def test_database_that_cannot_be_used_is_named_with_the_reason(cluster, url, say
     assert r.returncode == 1
     err = r.stderr.decode()
     assert says in err and "code=db_unavailable" in err, err
+    assert "S3CRET" not in err
 
 
 def test_embedded_cluster_starts_stops_and_is_reused(tmp_path):
