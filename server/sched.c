@@ -177,8 +177,10 @@ static void *maint_main(void *arg) {
     while (!atomic_load(&sched.is_halting)) {
         struct err e;
         err_clear(&e);
-        store_trial_reclaim(NULL, &e);
+        /* Studies that are due end first, so that the leases they lose
+         * fail their trials instead of queueing them in a done study. */
         store_study_finish_due(0, &e);
+        store_trial_reclaim(NULL, &e);
         nap(SCHED_MAINT_MS);
     }
     return NULL;
@@ -189,6 +191,7 @@ int sched_start(const struct sched_cfg *cfg, struct err *e) {
     atomic_store(&sched.is_halting, 0);
     char prefix[200];
     snprintf(prefix, sizeof prefix, "%s/", cfg->name);
+    if (store_study_finish_due(0, e) < 0) return -1; /* as in maint_main */
     int n = store_trial_reclaim(prefix, e);
     if (n < 0) return -1;
     if (n > 0) log_info("sched", "released_own_trials", "count=%d", n);

@@ -585,10 +585,14 @@ static int pruner_says_stop(PGconn *c, const struct study *s, int number, int st
     return stop;
 }
 
+/* Whether the stored values are v. A non-finite value is stored as null,
+ * so null matches NaN and the infinities, and nothing else. */
 static int same_values(const json_t *stored, const double *v, int n) {
     if (!json_is_array(stored) || (int)json_array_size(stored) != n) return 0;
     for (int i = 0; i < n; i++) {
-        if (json_number_value(json_array_get(stored, (size_t)i)) != v[i]) return 0;
+        const json_t *x = json_array_get(stored, (size_t)i);
+        int is_same = json_is_null(x) ? !isfinite(v[i]) : json_number_value(x) == v[i];
+        if (!is_same) return 0;
     }
     return 1;
 }
@@ -914,6 +918,9 @@ int store_trial_requeue(long long study_id, int number, const char *worker, stru
     fmt_id(sid, study_id);
     fmt_id(num, number);
     const char *p[] = {sid, num, worker};
+    /* A study whose time ran out is done even before the maintenance
+     * sweep says so; settle that first, so its trials are not requeued. */
+    store_study_finish_due(study_id, NULL);
     PGconn *c = store_acquire();
     /* A done study never runs a queued trial again, so its trials are not
      * requeued; requeue_refused says what to do instead. */

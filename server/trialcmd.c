@@ -72,12 +72,16 @@ static char *fill(const char *arg, const struct trialcmd_in *in, const char *par
 }
 
 /* The environment variable that carries parameter `name` to a command
- * trial: HPOD_PARAM_ and the name in upper case, written into var. Two
- * names that differ only in case share one variable, so trialcmd_check
- * refuses a study that has both. */
+ * trial: HPOD_PARAM_ and the name in upper case, with every character
+ * other than a letter, a digit or '_' as '_' (so that a shell can read it,
+ * and '=' cannot end the name early). Names such as x and X, or a-b and
+ * a_b, share one variable, so trialcmd_check refuses a study that has
+ * both. */
 static void env_name(const char *name, char *var, size_t n) {
     snprintf(var, n, "HPOD_PARAM_%s", name);
-    for (char *c = var + 11; *c; c++) *c = (char)toupper((unsigned char)*c);
+    for (char *c = var + 11; *c; c++) {
+        *c = isalnum((unsigned char)*c) ? (char)toupper((unsigned char)*c) : '_';
+    }
 }
 
 static char **env_build(const struct trialcmd_in *in, const char *params_json) {
