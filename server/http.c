@@ -260,10 +260,7 @@ static void on_library_message(void *cls, const char *fmt, va_list ap) {
     (void)cls;
     char msg[300];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    for (char *p = msg; *p; p++) {
-        if (*p == '\n' || *p == '"') *p = ' ';
-    }
-    log_warn("http", "library", "msg=\"%s\"", msg);
+    log_warn("http", "library", "msg=\"%s\"", log_quotable(msg));
 }
 
 int http_start(const struct http_cfg *cfg, int *port_out, struct err *e) {

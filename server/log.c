@@ -27,6 +27,14 @@ void log_set_level(enum log_level level) {
     min_level = level;
 }
 
+char *log_quotable(char *s) {
+    for (char *p = s; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+        if (*p == '"') *p = '\'';
+    }
+    return s;
+}
+
 void log_write(enum log_level level, const char *comp, const char *event, const char *fmt, ...) {
     if (level < min_level) return;
     struct timespec now;

@@ -17,6 +17,10 @@ void log_set_level(enum log_level level);
 void log_write(enum log_level level, const char *comp, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Make s fit inside a double-quoted logfmt value, in place: line breaks
+ * and tabs become spaces, double quotes single ones. Returns s. */
+char *log_quotable(char *s);
+
 #define log_debug(comp, event, ...) log_write(LOG_DEBUG, comp, event, __VA_ARGS__)
 #define log_info(comp, event, ...) log_write(LOG_INFO, comp, event, __VA_ARGS__)
 #define log_warn(comp, event, ...) log_write(LOG_WARN, comp, event, __VA_ARGS__)

@@ -182,7 +182,6 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     char web[PATH_MAX + 8];
     snprintf(web, sizeof web, "%s/web", o->root);
     if (h_static_init(web, e) != 0) return -1;
-    if (open_database(o, pg, e) != 0) return -1;
     char name[256];
     worker_name(name, sizeof name);
     /* Slots lease as "<name>/<i>" within the API's 128 characters, and a
@@ -192,6 +191,7 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
         return err_set(e, 500, "bad_worker_name", NULL,
                        "HPOD_WORKER_NAME must have 1 to %d characters and no '/'",
                        WORKER_NAME_MAX);
+    if (open_database(o, pg, e) != 0) return -1;
     if (store_hold_name(name, e) != 0) return -1;
     char token[256];
     if (read_token(token, sizeof token, e) != 0) return -1;
@@ -291,10 +291,8 @@ int main(int argc, char **argv) {
     if (rc != 0) {
         char quoted[sizeof e.msg];
         snprintf(quoted, sizeof quoted, "%s", e.msg);
-        for (char *p = quoted; *p; p++) {
-            if (*p == '"') *p = '\''; /* the log field is in double quotes */
-        }
-        log_error("main", "fatal", "code=%s msg=\"%s\"", e.code ? e.code : "internal", quoted);
+        log_error("main", "fatal", "code=%s msg=\"%s\"", e.code ? e.code : "internal",
+                  log_quotable(quoted));
         fprintf(stderr, "hpod: %s\n", e.msg);
     }
     /* An embedded cluster found running may serve another server from

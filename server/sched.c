@@ -172,15 +172,21 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+/* Reclaim lost leases (every expired one, and with prefix every one
+ * under it); returns how many, or -1. Studies that are due end first, so
+ * that the leases they lose fail their trials instead of queueing them in
+ * a done study. */
+static int reclaim_lost(const char *prefix, struct err *e) {
+    if (store_study_finish_due(0, e) < 0) return -1;
+    return store_trial_reclaim(prefix, e);
+}
+
 static void *maint_main(void *arg) {
     (void)arg;
     while (!atomic_load(&sched.is_halting)) {
         struct err e;
         err_clear(&e);
-        /* Studies that are due end first, so that the leases they lose
-         * fail their trials instead of queueing them in a done study. */
-        store_study_finish_due(0, &e);
-        store_trial_reclaim(NULL, &e);
+        reclaim_lost(NULL, &e);
         nap(SCHED_MAINT_MS);
     }
     return NULL;
@@ -191,8 +197,7 @@ int sched_start(const struct sched_cfg *cfg, struct err *e) {
     atomic_store(&sched.is_halting, 0);
     char prefix[200];
     snprintf(prefix, sizeof prefix, "%s/", cfg->name);
-    if (store_study_finish_due(0, e) < 0) return -1; /* as in maint_main */
-    int n = store_trial_reclaim(prefix, e);
+    int n = reclaim_lost(prefix, e);
     if (n < 0) return -1;
     if (n > 0) log_info("sched", "released_own_trials", "count=%d", n);
     sched.threads = xcalloc((size_t)(cfg->n_workers + 1), sizeof *sched.threads);

@@ -40,26 +40,25 @@ static struct {
     pthread_cond_t freed;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
 
-/* The value of key in dsn, copied to out ("" when unset or unparsable). */
-static void dsn_value(const char *dsn, const char *key, char *out, size_t n) {
+/* The value of key in dsn, copied to out ("" when unset). Returns -1,
+ * with out "", when dsn does not parse. */
+static int dsn_value(const char *dsn, const char *key, char *out, size_t n) {
     out[0] = '\0';
     PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
-    if (!opts) return;
+    if (!opts) return -1;
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (strcmp(o->keyword, key) == 0 && o->val) snprintf(out, n, "%s", o->val);
     }
     PQconninfoFree(opts);
+    return 0;
 }
 
 void store_dsn_host(const char *dsn, char *out, size_t n) {
-    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
-    PQconninfoFree(opts);
-    if (!opts) {
+    char host[200], port[16];
+    if (dsn_value(dsn, "host", host, sizeof host) != 0) {
         snprintf(out, n, "%s", "(an unparsable URL)");
         return;
     }
-    char host[200], port[16];
-    dsn_value(dsn, "host", host, sizeof host);
     dsn_value(dsn, "port", port, sizeof port);
     snprintf(out, n, "%s%s%s", host[0] ? host : "localhost", port[0] ? ":" : "", port);
 }
@@ -72,10 +71,7 @@ static void connect_reason(PGconn *c, const char *dsn, char *out, size_t n) {
     const char *f = strstr(m, "failed: ");
     if (f) m = f + strlen("failed: ");
     snprintf(out, n, "%s", m);
-    for (char *p = out; *p; p++) {
-        if (*p == '\n' || *p == '\t') *p = ' ';
-        if (*p == '"') *p = '\''; /* the log line quotes the whole reason */
-    }
+    log_quotable(out); /* the log line quotes the whole reason */
     size_t len = strlen(out);
     while (len && out[len - 1] == ' ') out[--len] = '\0';
     char pw[200];
@@ -107,9 +103,8 @@ static PGconn *connect_one(const char *dsn) {
 int store_open(const char *dsn, int n, struct err *e) {
     /* libpq's reason for an unparsable string quotes the string, password
      * and all, so it is not passed on. */
-    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
-    PQconninfoFree(opts);
-    if (!opts) {
+    char probe[8]; /* only whether the string parses */
+    if (dsn_value(dsn, "host", probe, sizeof probe) != 0) {
         return err_set(e, 503, "db_unavailable", NULL,
                        "the database URL is not a PostgreSQL connection string "
                        "(postgresql://user:password@host:port/dbname, or key=value pairs)");
@@ -246,9 +241,7 @@ int store_fail(PGconn *c, const PGresult *r, struct err *e) {
     if (!state) state = "";
     char one_line[300];
     snprintf(one_line, sizeof one_line, "%s", msg ? msg : "");
-    for (char *p = one_line; *p; p++) {
-        if (*p == '\n' || *p == '"') *p = ' ';
-    }
+    log_quotable(one_line);
     if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
         log_warn("store", "tx_conflict", "sqlstate=%s", state);
         return err_set(e, 503, "db_retry", NULL, "the database was busy; retry");

@@ -894,13 +894,13 @@ static void requeue_refused(PGconn *c, long long study_id, int number, const cha
                              " WHERE s.id = $1",
                              2, p, e);
     if (!r) return;
-    if (PQntuples(r) == 0 || PQgetisnull(r, 0, 1)) {
-        PQclear(r);
-        trial_missing(c, study_id, number, e);
-        return;
-    }
-    const char *study_state = PQgetvalue(r, 0, 0), *state = PQgetvalue(r, 0, 1);
-    if (strcmp(state, "running") != 0) {
+    const char *study_state = PQntuples(r) ? PQgetvalue(r, 0, 0) : NULL;
+    const char *state = study_state && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : NULL;
+    if (!study_state) {
+        err_set(e, 404, "study_not_found", NULL, "no such study");
+    } else if (!state) {
+        err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id, number);
+    } else if (strcmp(state, "running") != 0) {
         err_set(e, 409, "trial_not_running", NULL, "trial %d is %s", number, state);
     } else if (worker && strcmp(worker, PQgetvalue(r, 0, 2)) != 0) {
         err_set(e, 409, "trial_not_running", NULL, "trial %d is leased to another worker",
