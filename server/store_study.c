@@ -41,6 +41,15 @@ static const char *key_column(const char *key) {
     return is_digits(key) ? "id = $1::bigint" : "name = $1";
 }
 
+/* 404 for a key that no study can have: names are ASCII letters, digits,
+ * '.', '_' and '-' (migration 0001). Such a key is not sent to the
+ * database, which refuses text that is not UTF-8 with an error. */
+static int check_key(const char *key, struct err *e) {
+    size_t n = strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+    if (key[n] == '\0' && n > 0 && n <= 128) return 0;
+    return err_set(e, 404, "study_not_found", NULL, "no such study");
+}
+
 json_t *store_study_create(const struct study *s, struct err *e) {
     char *def = json_dumps(s->def, JSON_COMPACT);
     char n_obj[8];
@@ -58,6 +67,7 @@ json_t *store_study_create(const struct study *s, struct err *e) {
 }
 
 json_t *store_study_get(const char *key, struct err *e) {
+    if (check_key(key, e) != 0) return NULL;
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT study_json(s) FROM studies s WHERE %s", key_column(key));
     const char *params[] = {key};
@@ -65,6 +75,7 @@ json_t *store_study_get(const char *key, struct err *e) {
 }
 
 int store_study_id(const char *key, long long *id, struct err *e) {
+    if (check_key(key, e) != 0) return -1;
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT to_json(id) FROM studies WHERE %s", key_column(key));
     const char *params[] = {key};
@@ -110,7 +121,7 @@ static json_t *transition(long long id, const char *sql, const char *event, stru
         json_t *cur =
             json_cell("SELECT to_json(state) FROM studies WHERE id = $1::bigint", 1, params, e);
         if (!cur) return NULL;
-        err_set(e, 409, "bad_state", "state", "the study is %s", json_string_value(cur));
+        err_set(e, 409, "bad_state", NULL, "the study is %s", json_string_value(cur));
         json_decref(cur);
     }
     return NULL;
@@ -179,6 +190,7 @@ static void cache_put(struct study *s) {
 }
 
 static int load_from_db(const char *key, struct study *s, struct err *e) {
+    if (check_key(key, e) != 0) return -1;
     char sql[160];
     snprintf(sql, sizeof sql, "SELECT json_build_array(id, definition) FROM studies WHERE %s",
              key_column(key));
@@ -234,7 +246,8 @@ static const char *const SQL_FINISH =
     "   FROM studies s2, LATERAL (SELECT count(*) AS n_open FROM trials t"
     "     WHERE t.study_id = s2.id AND t.state IN ('queued', 'running')) o"
     "   WHERE s2.state = 'running' AND ($1::bigint = 0 OR s2.id = $1::bigint)) f"
-    " WHERE s.id = f.id AND (f.n >= (s.definition #>> '{budget,max_trials}')::int"
+    " WHERE s.id = f.id AND s.state = 'running'"
+    "   AND (f.n >= (s.definition #>> '{budget,max_trials}')::int"
     "   OR (s.is_exhausted AND f.n_open = 0)"
     "   OR (coalesce((s.definition #>> '{budget,timeout_s}')::float8, 0) > 0"
     "   AND s.active_s + extract(epoch FROM now() - s.started_at)"
