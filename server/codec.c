@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 const char *codec_path(char *buf, size_t n, const char *path, const char *key) {
     if (path && *path)
         snprintf(buf, n, "%s.%s", path, key);
     else
         snprintf(buf, n, "%s", key);
+    utf8_repair(buf);
     return buf;
 }
 
@@ -78,7 +81,7 @@ int codec_str(const json_t *obj, const char *path, const char *key, size_t max_l
     *out = dflt;
     if (!v || json_is_null(v)) return absent(f, is_required, e);
     if (!json_is_string(v)) return err_set(e, 422, "bad_type", f, "%s must be a string", f);
-    size_t len = json_string_length(v);
+    size_t len = utf8_chars(json_string_value(v), json_string_length(v));
     if (len == 0 || len > max_len) {
         return err_set(e, 422, "bad_range", f, "%s must have 1 to %zu characters", f, max_len);
     }

@@ -25,7 +25,7 @@ int codec_int(const json_t *obj, const char *path, const char *key, long long mi
 int codec_num(const json_t *obj, const char *path, const char *key, double min, double max,
               double dflt, int is_required, double *out, struct err *e);
 
-/* Read obj[key] as a string (borrowed) of 1..max_len bytes; *out = dflt
+/* Read obj[key] as a string (borrowed) of 1..max_len characters; *out = dflt
  * when absent and not required. */
 int codec_str(const json_t *obj, const char *path, const char *key, size_t max_len,
               const char *dflt, int is_required, const char **out, struct err *e);

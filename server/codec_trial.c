@@ -32,6 +32,23 @@ static int one_value(const json_t *v, const char *f, double *out, struct err *e)
     return err_set(e, 422, "bad_type", f, "%s must be a number", f);
 }
 
+/* Metrics are values too: each a number, null, or a NaN or infinity
+ * string. */
+static int check_metrics(const json_t *m, struct err *e) {
+    if (!m) return 0;
+    if (!json_is_object(m))
+        return err_set(e, 422, "bad_type", "metrics", "metrics must be an object");
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)m, key, v) {
+        char f[96];
+        double ignored;
+        codec_path(f, sizeof f, "metrics", key);
+        if (one_value(v, f, &ignored, e) != 0) return -1;
+    }
+    return 0;
+}
+
 int codec_trial_values(const json_t *body, const struct study *s, double *out, struct err *e) {
     const json_t *values = json_object_get(body, "values");
     const json_t *value = json_object_get(body, "value");
@@ -84,10 +101,13 @@ int codec_trial_enqueue(const json_t *body, const struct study *s, const json_t 
     if (!*has_values) return 0;
     if (codec_trial_values(body, s, values, e) != 0) return -1;
     for (int i = 0; i < s->n_objectives; i++) {
-        if (!isfinite(values[i])) {
-            return err_set(e, 422, "bad_value", "values",
-                           "values of a warm-start trial must be finite");
-        }
+        if (isfinite(values[i])) continue;
+        char f[32];
+        if (json_object_get(body, "values"))
+            snprintf(f, sizeof f, "values[%d]", i);
+        else
+            snprintf(f, sizeof f, "value");
+        return err_set(e, 422, "bad_value", f, "%s of a warm-start trial must be finite", f);
     }
     return 0;
 }
@@ -96,7 +116,8 @@ int codec_trial_ask(const json_t *body, const char **worker, int *count, struct 
     static const char *const keys[] = {"worker", "count", NULL};
     if (codec_keys(body, "", keys, e) != 0) return -1;
     long long n;
-    if (codec_str(body, "", "worker", 128, "anonymous", 0, worker, e) != 0) return -1;
+    if (codec_str(body, "", "worker", STORE_TRIAL_WORKER_CHARS, "anonymous", 0, worker, e) != 0)
+        return -1;
     if (codec_int(body, "", "count", 1, 256, 1, 0, &n, e) != 0) return -1;
     *count = (int)n;
     return 0;
@@ -104,7 +125,7 @@ int codec_trial_ask(const json_t *body, const char **worker, int *count, struct 
 
 /* The optional "worker" of a write on a leased trial; NULL when absent. */
 static int holder(const json_t *body, const char **worker, struct err *e) {
-    return codec_str(body, "", "worker", STORE_TRIAL_WORKER_MAX - 1, NULL, 0, worker, e);
+    return codec_str(body, "", "worker", STORE_TRIAL_WORKER_CHARS, NULL, 0, worker, e);
 }
 
 int codec_trial_holder(const json_t *body, const char **worker, struct err *e) {
@@ -125,9 +146,7 @@ int codec_trial_report(const json_t *body, const struct study *s, struct trial_r
     rep->step = (int)step;
     rep->n_values = s->n_objectives;
     const json_t *m = json_object_get(body, "metrics");
-    if (m && !json_is_object(m)) {
-        return err_set(e, 422, "bad_type", "metrics", "metrics must be an object");
-    }
+    if (check_metrics(m, e) != 0) return -1;
     rep->metrics = m;
     return codec_trial_values(body, s, rep->values, e);
 }
@@ -137,6 +156,7 @@ int codec_trial_complete(const json_t *body, const struct study *s, double *valu
     static const char *const keys[] = {"values", "value", "metrics", "worker", NULL};
     if (codec_keys(body, "", keys, e) != 0) return -1;
     if (holder(body, worker, e) != 0) return -1;
+    if (check_metrics(json_object_get(body, "metrics"), e) != 0) return -1;
     return codec_trial_values(body, s, values, e);
 }
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 int err_set(struct err *e, int http, const char *code, const char *field, const char *fmt, ...) {
     if (!e) return -1;
     e->http = http;
@@ -16,6 +18,10 @@ int err_set(struct err *e, int http, const char *code, const char *field, const 
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    /* Both may quote URL text, or be cut inside a character: they go out
+     * in JSON, which must be valid UTF-8. */
+    utf8_repair(e->field);
+    utf8_repair(e->msg);
     return -1;
 }
 

@@ -36,6 +36,8 @@ static void queue(struct req *r, int status, struct MHD_Response *resp) {
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     /* RFC 6750: a refused bearer token says which scheme to use. */
     if (status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+    /* RFC 9110: a 405 lists the methods the resource has. */
+    if (status == 405 && r->allow[0]) MHD_add_response_header(resp, "Allow", r->allow);
     r->status = status;
     MHD_queue_response(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);

@@ -29,7 +29,8 @@ struct req {
     char id[20];                             /* request id, hex */
     const char *captures[HTTP_MAX_CAPTURES]; /* {id}-style path segments */
     int n_captures;
-    int status; /* set by the reply */
+    char allow[32]; /* the methods a 405 names in its Allow header */
+    int status;     /* set by the reply */
     double t_start_ms;
 };
 

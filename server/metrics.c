@@ -12,7 +12,8 @@ static const char *const names[METRIC_N][2] = {
     {"hpod_asks_total", "Asks answered."},
     {"hpod_lease_expiries_total", "Running trials whose lease expired and were reclaimed."},
     {"hpod_reports_total", "Intermediate values recorded."},
-    {"hpod_completes_total", "Trials completed over the API."},
+    {"hpod_completes_total",
+     "Successful complete calls over the API; a retried complete counts again."},
 };
 
 static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};

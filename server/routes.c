@@ -71,6 +71,19 @@ static int match(const char *pattern, const char *path, char *buf, size_t n, str
     }
 }
 
+/* Fill r->allow with the methods of the routes whose pattern matches r's
+ * path with n_captures captures, as routes_dispatch chose them. */
+static void allowed(struct req *r, int n_captures, char *buf, size_t n) {
+    size_t len = 0;
+    r->allow[0] = '\0';
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        if (!match(table[i].pattern, r->path, buf, n, r) || r->n_captures != n_captures) continue;
+        len += (size_t)snprintf(r->allow + len, sizeof r->allow - len, "%s%s", len ? ", " : "",
+                                table[i].method);
+        if (len >= sizeof r->allow) break;
+    }
+}
+
 /* The route for r: among the patterns that match the path, those with the
  * fewest captures win (so /trials/ask is never read as trial "ask"); the
  * one of them with r's method is called, else 405. */
@@ -93,7 +106,9 @@ void routes_dispatch(struct req *r) {
         match(hit->pattern, r->path, buf, sizeof buf, r);
         hit->fn(r);
     } else if (best_captures <= HTTP_MAX_CAPTURES) {
-        err_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed on %s", r->method, r->path);
+        allowed(r, best_captures, buf, sizeof buf);
+        err_set(&e, 405, "method_not_allowed", NULL, "%s is not allowed on %s; use %s", r->method,
+                r->path, r->allow);
         http_reply_error(r, &e);
     } else if (strncmp(r->path, "/api/", 5) == 0 || strcmp(r->method, "GET") != 0) {
         err_set(&e, 404, "not_found", NULL, "no route %s %s", r->method, r->path);

@@ -283,11 +283,13 @@ static int follow_output(struct follow *f, struct child *c, double deadline) {
     return RUNNER_GO_ON;
 }
 
-static void describe_exit(int status, struct runner_result *res) {
+static void describe_exit(const struct study *s, int status, struct runner_result *res) {
     if (WIFSIGNALED(status)) {
         snprintf(res->reason, sizeof res->reason, "killed by signal %d (%s)", WTERMSIG(status),
                  strsignal(WTERMSIG(status)));
-    } else if (WEXITSTATUS(status) == 3) {
+    } else if (s->trainer_kind == TRAINER_NATIVE && WEXITSTATUS(status) == 3) {
+        /* Exit status 3 means divergence for hpod-train only; any other
+         * program's codes are its own. */
         snprintf(res->reason, sizeof res->reason, "diverged: the loss became NaN or infinite");
     } else {
         snprintf(res->reason, sizeof res->reason, "exit status %d", WEXITSTATUS(status));
@@ -310,7 +312,7 @@ static void conclude(struct follow *f, int verdict, int status) {
                  s->trial_timeout_s);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         res->outcome = RUN_FAILED;
-        describe_exit(status, res);
+        describe_exit(s, status, res);
     } else if (!f->has_values) {
         res->outcome = RUN_FAILED;
         snprintf(res->reason, sizeof res->reason, "the output never reported objective %s",

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "mem.h"
+#include "utf8.h"
 
 /* Bounds and steps beyond 2^53 would lose integer precision as doubles. */
 #define SPACE_MAX_ABS 9007199254740992.0
-#define SPACE_MAX_NAME 64
 #define SPACE_MAX_GRID 100000
 /* Relative slack when testing "on the step" so that 0.1 + 2 * 0.1 passes. */
 #define SPACE_STEP_EPS 1e-9
@@ -278,7 +278,7 @@ static int parse_when(const json_t *obj, const struct space *s, struct space_par
     int parent = space_find(s, pname);
     if (parent < 0)
         return fail(e, "bad_condition", "space.%s.%s", n, key,
-                    "must name a parameter declared earlier");
+                    "must name another parameter of the space, without a cycle of conditions");
     const struct space_param *pp = &s->params[parent];
     if (pp->kind == SPACE_FLOAT)
         return fail(e, "bad_condition", "space.%s.%s", n, key,
@@ -355,11 +355,11 @@ int space_parse(const json_t *space_json, struct space **out, struct err *e) {
     /* Jansson keeps insertion order, which is the order given. */
     json_object_foreach((json_t *)space_json, name, def) {
         struct space_param *p = &s->params[s->n_params];
-        size_t len = strlen(name);
+        size_t len = utf8_chars(name, strlen(name));
         if (len == 0 || len > SPACE_MAX_NAME) {
             space_free(s);
             return err_set(e, 422, "bad_value", "space",
-                           "space parameter names must be 1 to 64 bytes");
+                           "space parameter names must have 1 to %d characters", SPACE_MAX_NAME);
         }
         p->name = xstrdup(name);
         int rc = parse_param(def, s, p, e);

@@ -30,6 +30,10 @@
 enum space_kind { SPACE_FLOAT, SPACE_INT, SPACE_CAT };
 
 #define SPACE_MAX_CHOICES 1000
+/* Parameter names: up to this many characters, so up to four times as
+ * many bytes in UTF-8. */
+#define SPACE_MAX_NAME 64
+#define SPACE_MAX_NAME_BYTES (4 * SPACE_MAX_NAME)
 
 /* One parameter. Values are held as doubles everywhere in the searchers:
  * floats and ints as themselves, categoricals as the index of the choice,

@@ -442,8 +442,11 @@ json_t *store_trial_ask(const struct study *s, const char *worker, int count, st
     size_t i;
     json_t *trial;
     json_array_foreach(t.out, i, trial) events_publish_trial(s->id, trial, "trial_started");
-    if (json_array_size(t.out) == 0) store_study_finish_due(s->id, NULL);
-    return json_pack("{s:o, s:s}", "trials", t.out, "study_state", t.state);
+    /* An ask that gets nothing may find the study's budget used up (by
+     * warm starts, say): end it now, and say so. */
+    const char *state = t.state;
+    if (json_array_size(t.out) == 0 && store_study_finish_due(s->id, NULL) > 0) state = "done";
+    return json_pack("{s:o, s:s}", "trials", t.out, "study_state", state);
 }
 
 /* ---- report, heartbeat, complete, fail ----------------------------------- */
@@ -452,9 +455,9 @@ json_t *store_trial_ask(const struct study *s, const char *worker, int count, st
 struct locked {
     char id[ID_LEN];
     char state[16];
-    int is_live;    /* lease not expired */
-    int last_step;  /* -1 when no report yet */
-    json_t *values; /* stored values or NULL */
+    int is_live;                         /* lease not expired */
+    int last_step;                       /* -1 when no report yet */
+    json_t *values;                      /* stored values or NULL */
     char worker[STORE_TRIAL_WORKER_MAX]; /* lease holder, "" when none */
 };
 
@@ -476,8 +479,7 @@ static int trial_missing(PGconn *c, long long study_id, int number, struct err *
     int is_gone = PQntuples(r) == 0;
     PQclear(r);
     if (is_gone) return err_set(e, 404, "study_not_found", NULL, "no such study");
-    return err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id,
-                   number);
+    return err_set(e, 404, "trial_not_found", NULL, "study %lld has no trial %d", study_id, number);
 }
 
 static int lock_trial(PGconn *c, long long study_id, int number, struct locked *l, struct err *e) {
@@ -679,8 +681,7 @@ static const char *const SQL_REPORT_FAST =
     " SELECT id, $3::int, $4::float8[], $5::json FROM t RETURNING trial_id";
 
 /* 1 when the fast path recorded the report, 0 when it did not apply. */
-static int report_fast(const struct trial_ref *t, const struct trial_report *rep,
-                       struct err *e) {
+static int report_fast(const struct trial_ref *t, const struct trial_report *rep, struct err *e) {
     const struct study *s = t->s;
     char sid[ID_LEN], num[ID_LEN], step[ID_LEN], lease[32];
     fmt_id(sid, s->id);
@@ -903,8 +904,7 @@ static void requeue_refused(PGconn *c, long long study_id, int number, const cha
     } else if (strcmp(state, "running") != 0) {
         err_set(e, 409, "trial_not_running", NULL, "trial %d is %s", number, state);
     } else if (worker && strcmp(worker, PQgetvalue(r, 0, 2)) != 0) {
-        err_set(e, 409, "trial_not_running", NULL, "trial %d is leased to another worker",
-                number);
+        err_set(e, 409, "trial_not_running", NULL, "trial %d is leased to another worker", number);
     } else {
         err_set(e, 409, "bad_state", NULL,
                 "the study is %s, so trial %d cannot run again; complete or fail it instead",
@@ -1098,8 +1098,8 @@ char *store_trial_curves(const struct study *s, int objective, struct err *e) {
  * requeued trial starts its curve afresh. */
 /* A lost trial runs again when its study retries lost trials, has
  * attempts left, and is not done (a done study never runs it). */
-#define RECLAIM_RETRY                                                                   \
-    "(s.definition ->> 'on_lost' = 'retry'"                                             \
+#define RECLAIM_RETRY                                                                              \
+    "(s.definition ->> 'on_lost' = 'retry'"                                                        \
     " AND t.attempts <= (s.definition ->> 'max_retries')::int AND s.state <> 'done')"
 static const char *const SQL_RECLAIM =
     "WITH lost AS (UPDATE trials t SET"

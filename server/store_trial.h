@@ -37,8 +37,10 @@ json_t *store_trial_ask(const struct study *s, const char *worker, int count, st
  * accepts any holder). A worker whose lease was lost, and the trial handed
  * to another, gets 409 "lease_expired" instead of writing over the new
  * holder's work. */
-/* Room for a worker name: up to 128 bytes, as the API allows, and a NUL. */
-#define STORE_TRIAL_WORKER_MAX 129
+/* Worker names have up to 128 characters, as the API allows; room for
+ * one in UTF-8 (up to four bytes a character) and a NUL. */
+#define STORE_TRIAL_WORKER_CHARS 128
+#define STORE_TRIAL_WORKER_MAX (4 * STORE_TRIAL_WORKER_CHARS + 1)
 
 struct trial_ref {
     const struct study *s;

@@ -77,6 +77,7 @@ static char *fill(const char *arg, const struct trialcmd_in *in, const char *par
  * and '=' cannot end the name early). Names such as x and X, or a-b and
  * a_b, share one variable, so trialcmd_check refuses a study that has
  * both. */
+#define ENV_NAME_MAX (sizeof "HPOD_PARAM_" + SPACE_MAX_NAME_BYTES)
 static void env_name(const char *name, char *var, size_t n) {
     snprintf(var, n, "HPOD_PARAM_%s", name);
     for (char *c = var + 11; *c; c++) {
@@ -97,7 +98,7 @@ static char **env_build(const struct trialcmd_in *in, const char *params_json) {
     json_object_foreach((json_t *)extra, key, v) env[k++] =
         xasprintf("%s=%s", key, json_string_value(v));
     json_object_foreach((json_t *)in->params, key, v) {
-        char *text = value_text(v), var[128];
+        char *text = value_text(v), var[ENV_NAME_MAX];
         env_name(key, var, sizeof var);
         env[k++] = xasprintf("%s=%s", var, text);
         free(text);
@@ -180,10 +181,10 @@ void trialcmd_cleanup(struct trialcmd *cmd) {
  * where the later one would silently hide the other's value. */
 static int check_env_names(const struct space *sp, struct err *e) {
     for (size_t i = 1; i < sp->n_params; i++) {
-        char var[128];
+        char var[ENV_NAME_MAX];
         env_name(sp->params[i].name, var, sizeof var);
         for (size_t j = 0; j < i; j++) {
-            char other[128];
+            char other[ENV_NAME_MAX];
             env_name(sp->params[j].name, other, sizeof other);
             if (strcmp(var, other) != 0) continue;
             char f[96];

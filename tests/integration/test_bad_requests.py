@@ -214,6 +214,8 @@ CASES = [
     # -- unknown study or trial
     ("study-unknown-get", "GET", ONE, {"id": "nope"}, None, 404, "study_not_found", None),
     ("study-unknown-id", "GET", ONE, {"id": "999999"}, None, 404, "study_not_found", None),
+    ("study-key-not-utf8", "GET", ONE, {"id": "%FF"}, None, 404, "study_not_found", None),
+    ("study-key-not-utf8-ask", "POST", ASK, {"id": "b%C3"}, {}, 404, "study_not_found", None),
     ("study-unknown-ask", "POST", ASK, {"id": "nope"}, {}, 404, "study_not_found", None),
     ("study-unknown-enqueue", "POST", T, {"id": "nope"}, {"params": GOOD_PARAMS}, 404,
      "study_not_found", None),
@@ -283,7 +285,9 @@ CASES = [
     ("enqueue-values-wrong-length", "POST", T, {"id": "base"},
      {"params": GOOD_PARAMS, "values": [1, 2]}, 422, "bad_value", "values"),
     ("enqueue-values-nan", "POST", T, {"id": "base"},
-     {"params": GOOD_PARAMS, "values": ["nan"]}, 422, "bad_value", "values"),
+     {"params": GOOD_PARAMS, "values": ["nan"]}, 422, "bad_value", "values[0]"),
+    ("enqueue-value-null", "POST", T, {"id": "base"},
+     {"params": GOOD_PARAMS, "value": None}, 422, "bad_value", "value"),
     ("enqueue-value-on-multi", "POST", T, {"id": "multi"},
      {"params": GOOD_PARAMS, "value": 1}, 422, "bad_value", "value"),
     # -- ask
@@ -317,6 +321,8 @@ CASES = [
      {"step": 9, "value": 1}, 422, "bad_value", "value"),
     ("report-metrics-not-object", "POST", TR + "/report", {"id": "base", "number": 0},
      {"step": 9, "value": 1, "metrics": [1]}, 422, "bad_type", "metrics"),
+    ("report-metric-not-a-number", "POST", TR + "/report", {"id": "base", "number": 0},
+     {"step": 9, "value": 1, "metrics": {"acc": "x"}}, 422, "bad_type", "metrics.acc"),
     ("report-metrics-lack-objective", "POST", TR + "/report", {"id": "multi", "number": 0},
      {"step": 9, "metrics": {"loss": 1}}, 422, "missing_field", "metrics.acc"),
     ("report-unknown-key", "POST", TR + "/report", {"id": "base", "number": 0},
@@ -326,6 +332,8 @@ CASES = [
     # -- complete and fail
     ("complete-unknown-key", "POST", TR + "/complete", {"id": "base", "number": 0},
      {"value": 1, "valu": 2}, 422, "unknown_field", "valu"),
+    ("complete-metric-not-a-number", "POST", TR + "/complete", {"id": "base", "number": 0},
+     {"value": 1, "metrics": {"acc": [1]}}, 422, "bad_type", "metrics.acc"),
     ("complete-values-wrong-length", "POST", TR + "/complete", {"id": "base", "number": 0},
      {"values": [1, 2]}, 422, "bad_value", "values"),
     ("complete-values-not-array", "POST", TR + "/complete", {"id": "base", "number": 0},
@@ -455,3 +463,49 @@ def test_the_token_can_come_from_a_file(make_server, tmp_path):
     assert s.post(S, study_body("t")).status_code == 401
     ok = s.post(S, study_body("t"), headers={"Authorization": "Bearer fr0m-file"})
     assert ok.status_code == 201
+
+
+def test_text_cut_or_taken_from_the_url_still_makes_a_json_error(world):
+    """Error fields and messages quote request text. Cut to fit, or taken
+    from a URL that is not UTF-8, it once made the server fail to build
+    its reply and die."""
+    before = fingerprint(world.dsn)
+    r = send(world, "POST", S, study(**{"ü" * 100: 1}))
+    err = check_error(r, "POST", S, 422, "unknown_field", r.json()["error"]["field"])
+    assert err["field"].startswith("ü" * 40), err
+    r = send(world, "PUT", "/api/v1/studies/%FF%FE", None)
+    assert r.status_code == 405
+    validate(r.json(), "Error")
+    r = send(world, "GET", "/api/v1/%FF", None)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    assert fingerprint(world.dsn) == before
+    assert world.get("/healthz").status_code == 200
+
+
+def test_a_405_lists_the_allowed_methods(world):
+    r = send(world, "PUT", ONE.format(id="base"), None)
+    validate(r.json(), "Error")
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert r.headers["Allow"] == "GET, DELETE"
+    assert "GET, DELETE" in r.json()["error"]["message"]
+    r = send(world, "GET", ASK.format(id="base"), None)
+    assert (r.status_code, r.headers["Allow"]) == (405, "POST")
+
+
+def test_limits_count_characters_not_bytes(world):
+    """The spec's maxLength counts characters; so do the server's checks."""
+    r = send(world, "POST", S, study_body("utf8-limits", description="ü" * 1500,
+                                          space={"ü" * 40: {"type": "float", "low": 0,
+                                                            "high": 1}}))
+    assert r.status_code == 201, r.text
+    worker = "ü" * 128
+    got = send(world, "POST", ASK.format(id="utf8-limits"), {"worker": worker})
+    assert got.status_code == 200, got.text
+    trial = got.json()["trials"][0]
+    assert trial["worker"] == worker
+    done = send(world, "POST", TR.format(id="utf8-limits", number=trial["number"]) + "/fail",
+                {"reason": "é" * 2000, "worker": worker})
+    assert done.status_code == 200, done.text
+    assert done.json()["error"] == "é" * 2000
+    r = send(world, "POST", ASK.format(id="utf8-limits"), {"worker": "ü" * 129})
+    check_error(r, "POST", ASK, 422, "bad_range", "worker")

@@ -91,6 +91,8 @@ def test_parameters_reach_the_environment(server, tmp_path):
 def test_crash_hang_and_nan_fail_with_reasons(server):
     cases = [
         ("crash", ["sh", "-c", "echo boom-on-stderr >&2; exit 7"], {}, "exit status 7"),
+        # 3 means divergence for hpod-train only; another program's 3 is its own.
+        ("three", ["sh", "-c", "echo loss=1; exit 3"], {}, "exit status 3"),
         ("hang", ["sh", "-c", "echo loss=1; sleep 60"], {"trial_timeout_s": 1.5}, "timeout"),
         ("nan", ["sh", "-c", "echo loss=nan"], {}, "NaN"),
         ("silent", ["sh", "-c", "echo nothing useful"], {}, "objective loss"),
