@@ -52,8 +52,17 @@ void http_reply_text(struct req *r, int status, const char *content_type, const 
 }
 
 void http_reply_json(struct req *r, int status, json_t *json) {
-    char *s = jsonout_dumps(json, JSON_COMPACT);
+    char *s = json ? jsonout_dumps(json, JSON_COMPACT) : NULL;
     json_decref(json);
+    if (!s) {
+        /* A reply that could not be built (no memory, or text that is not
+         * UTF-8 slipped into it) still answers, rather than taking the
+         * server down. */
+        log_warn("http", "reply_unbuildable", "req=%s status=%d", r->id, status);
+        status = 500;
+        s = xstrdup("{\"error\":{\"code\":\"internal\",\"message\":\"the server failed\","
+                    "\"field\":null}}");
+    }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json");
