@@ -13,7 +13,13 @@
 
 static size_t trial_counts(char *buf, size_t n) {
     PGconn *c = store_acquire();
-    PGresult *r = store_exec(c, "SELECT state, count(*) FROM trials GROUP BY state", 0, NULL, NULL);
+    /* Every state, with 0 for an empty one, so no series disappears. */
+    PGresult *r = store_exec(c,
+                             "SELECT s.state, count(t.id) FROM unnest(ARRAY['queued', 'running',"
+                             " 'complete', 'pruned', 'failed']) AS s(state)"
+                             " LEFT JOIN trials t ON t.state = s.state GROUP BY s.state"
+                             " ORDER BY s.state",
+                             0, NULL, NULL);
     store_release(c);
     size_t len = (size_t)snprintf(buf, n,
                                   "# HELP hpod_trials Trials by state.\n"

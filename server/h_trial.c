@@ -144,7 +144,8 @@ void h_trial_ask(struct req *r) {
     json_t *out = NULL;
     const char *worker;
     int count;
-    if (call_begin(r, &c, 0, BODY_REQUIRED) == 0 && codec_trial_ask(c.body, &worker, &count, &c.e) == 0) {
+    if (call_begin(r, &c, 0, BODY_REQUIRED) == 0 &&
+        codec_trial_ask(c.body, &worker, &count, &c.e) == 0) {
         out = store_trial_ask(&c.s, worker, count, &c.e);
     }
     call_end(r, &c, 200, out);
@@ -162,7 +163,6 @@ void h_trial_report(struct req *r) {
         t.number = c.number;
         out = store_trial_report(&t, &rep, &c.e);
     }
-    if (out) metrics_add(METRIC_REPORTS, 1);
     call_end(r, &c, 200, out);
 }
 

@@ -9,9 +9,9 @@
 
 static atomic_long counters[METRIC_N];
 static const char *const names[METRIC_N][2] = {
-    {"hpod_asks_total", "Asks answered."},
+    {"hpod_asks_total", "Asks answered over the API."},
     {"hpod_lease_expiries_total", "Running trials whose lease expired and were reclaimed."},
-    {"hpod_reports_total", "Intermediate values recorded."},
+    {"hpod_reports_total", "Intermediate values recorded, over the API or from trials run here."},
     {"hpod_completes_total",
      "Successful complete calls over the API; a retried complete counts again."},
 };

@@ -1,7 +1,9 @@
 /* runner: the child-process side of a trial. The child runs in its own
  * process group so that stopping a shell script also stops what it
- * started. Signals the server blocks or ignores are reset for the child,
- * which would otherwise inherit them through exec.
+ * started, and is killed if the thread that started it dies (a server or
+ * worker killed with SIGKILL), so that a restart does not run a trial
+ * twice at once. Signals the server blocks or ignores are reset for the
+ * child, which would otherwise inherit them through exec.
  * SPDX-License-Identifier: MIT */
 #include "runner.h"
 
@@ -10,10 +12,10 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,53 +93,85 @@ struct child {
     int out_fd, err_fd;
     char line[LINE_MAX_BYTES];
     size_t line_len;
+    int is_line_cut; /* the line in progress outgrew line[] */
     char tail[RUNNER_TAIL];
     size_t tail_len;
 };
 
-static int spawn(const struct runner_job *job, struct child *c, struct runner_result *res) {
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) != 0) goto fail;
-    if (pipe2(err, O_CLOEXEC) != 0) {
-        close(out[0]);
-        close(out[1]);
+/* What the child reports through its status pipe when it cannot run:
+ * which step failed and errno. */
+struct spawn_error {
+    int is_chdir;
+    int err;
+};
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child_exec(const struct runner_job *job, pid_t parent, int out, int err, int status) {
+    setpgid(0, 0);
+    /* Die with the thread that started us; if it is already gone, go. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    struct spawn_error se = {0, 0};
+    int in = open("/dev/null", O_RDONLY);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) goto fail;
+    if (job->cwd && chdir(job->cwd) != 0) {
+        se.is_chdir = 1;
         goto fail;
     }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (job->cwd) posix_spawn_file_actions_addchdir_np(&fa, job->cwd);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none, dflt;
+    struct sigaction dflt = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &dflt, NULL);
+    sigaction(SIGINT, &dflt, NULL);
+    sigaction(SIGTERM, &dflt, NULL);
+    sigset_t none;
     sigemptyset(&none);
-    sigemptyset(&dflt);
-    sigaddset(&dflt, SIGPIPE);
-    sigaddset(&dflt, SIGINT);
-    sigaddset(&dflt, SIGTERM);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dflt);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
-    int rc = posix_spawnp(&c->pid, job->argv[0], &fa, &at, job->argv, job->envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvpe(job->argv[0], job->argv, job->envp);
+fail:
+    se.err = errno;
+    ssize_t n = write(status, &se, sizeof se);
+    (void)n;
+    _exit(127);
+}
+
+static int spawn(const struct runner_job *job, struct child *c, struct runner_result *res) {
+    int out[2], err[2], status[2];
+    struct spawn_error se = {0, 0};
+    if (pipe2(out, O_CLOEXEC) != 0) goto fail;
+    if (pipe2(err, O_CLOEXEC) != 0) goto fail_out;
+    if (pipe2(status, O_CLOEXEC) != 0) goto fail_err;
+    pid_t parent = getpid();
+    c->pid = fork();
+    if (c->pid == 0) child_exec(job, parent, out[1], err[1], status[1]);
+    se.err = errno;
     close(out[1]);
     close(err[1]);
-    if (rc != 0) {
+    close(status[1]);
+    /* The status pipe closes on exec, or carries why there was none. */
+    ssize_t n = c->pid > 0 ? read(status[0], &se, sizeof se) : 0;
+    close(status[0]);
+    if (c->pid < 0 || n == (ssize_t)sizeof se) {
+        if (c->pid > 0) waitpid(c->pid, NULL, 0);
         close(out[0]);
         close(err[0]);
-        errno = rc;
+        errno = se.err;
         goto fail;
     }
     c->out_fd = out[0];
     c->err_fd = err[0];
     return 0;
+fail_err:
+    close(err[0]);
+    close(err[1]);
+fail_out:
+    close(out[0]);
+    close(out[1]);
 fail:
-    snprintf(res->reason, sizeof res->reason, "cannot start %s: %s", job->argv[0], strerror(errno));
+    if (se.is_chdir)
+        snprintf(res->reason, sizeof res->reason, "cannot enter trainer.cwd %s: %s", job->cwd,
+                 strerror(errno));
+    else
+        snprintf(res->reason, sizeof res->reason, "cannot start %s: %s", job->argv[0],
+                 strerror(errno));
     res->outcome = RUN_FAILED;
     return -1;
 }
@@ -184,7 +218,7 @@ struct follow {
     const struct runner_ops *ops;
     void *ctx;
     struct runner_result *res;
-    int n_reports;
+    int last_step;  /* of the last report, or 0 before the first */
     int has_values; /* last values seen (intermediate or final) */
     double values[STUDY_MAX_OBJECTIVES];
     int verdict; /* the last non-GO_ON verdict */
@@ -204,11 +238,12 @@ static int on_line(struct follow *f, const char *line) {
             const json_t *st = json_object_get(m, "step");
             struct trial_report rep = {.n_values = s->n_objectives, .metrics = m};
             double sv = json_number_value(st);
+            /* A line without a step comes next after the last one. */
             rep.step = json_is_number(st) && sv >= 0 && sv == floor(sv) && sv < 1e8
                            ? (int)sv
-                           : f->n_reports + 1;
+                           : f->last_step + 1;
             memcpy(rep.values, v, sizeof v);
-            f->n_reports++;
+            f->last_step = rep.step;
             verdict = f->ops->report(f->ctx, &rep);
         }
     }
@@ -216,22 +251,39 @@ static int on_line(struct follow *f, const char *line) {
     return verdict;
 }
 
-/* Read what is available on the child's stdout; returns a verdict. */
+/* The line in c->line is complete: take it in, unless it was too long to
+ * keep, and start the next. */
+static int end_line(struct follow *f, struct child *c) {
+    c->line[c->line_len] = '\0';
+    c->line_len = 0;
+    if (c->is_line_cut) {
+        /* Its end is lost, so what it says cannot be trusted. */
+        c->is_line_cut = 0;
+        log_warn("runner", "line_too_long", "study=%lld max_bytes=%d: the line is skipped",
+                 f->job->study->id, LINE_MAX_BYTES - 1);
+        return RUNNER_GO_ON;
+    }
+    return on_line(f, c->line);
+}
+
+/* Read what is available on the child's stdout; returns a verdict. A
+ * last line without a newline counts when the pipe closes. */
 static int read_stdout(struct follow *f, struct child *c, int *is_eof) {
     char buf[8192];
     ssize_t n = read(c->out_fd, buf, sizeof buf);
     if (n <= 0) {
         *is_eof = n == 0 || (errno != EINTR && errno != EAGAIN);
-        return RUNNER_GO_ON;
+        return *is_eof && c->line_len ? end_line(f, c) : RUNNER_GO_ON;
     }
     for (ssize_t i = 0; i < n; i++) {
         if (buf[i] != '\n') {
-            if (c->line_len < LINE_MAX_BYTES - 1) c->line[c->line_len++] = buf[i];
+            if (c->line_len < LINE_MAX_BYTES - 1)
+                c->line[c->line_len++] = buf[i];
+            else
+                c->is_line_cut = 1;
             continue;
         }
-        c->line[c->line_len] = '\0';
-        c->line_len = 0;
-        int v = on_line(f, c->line);
+        int v = end_line(f, c);
         if (v != RUNNER_GO_ON) return v;
     }
     return RUNNER_GO_ON;
@@ -250,7 +302,9 @@ static void read_stderr(struct child *c, int *is_eof) {
  * process it left holding stdout must not keep the trial running. */
 #define RUNNER_ORPHAN_GRACE_S 2.0
 
-/* Poll the pipes until both close or a verdict says stop. */
+/* Poll the pipes until both close and the child has exited, or a verdict
+ * says stop. A child that closed its pipes but runs on still meets its
+ * deadline and its heartbeats. */
 static int follow_output(struct follow *f, struct child *c, double deadline) {
     const struct study *s = f->job->study;
     /* Beat at least every RUNNER_BEAT_MAX_S so a stopped study or a server
@@ -258,10 +312,11 @@ static int follow_output(struct follow *f, struct child *c, double deadline) {
     double beat_every = s->lease_s / 3 < RUNNER_BEAT_MAX_S ? s->lease_s / 3 : RUNNER_BEAT_MAX_S;
     double next_beat = now_s() + beat_every;
     int out_eof = 0, err_eof = 0;
-    while (!out_eof || !err_eof) {
+    while (!out_eof || !err_eof || !c->is_reaped) {
         struct pollfd p[2] = {{out_eof ? -1 : c->out_fd, POLLIN, 0},
                               {err_eof ? -1 : c->err_fd, POLLIN, 0}};
-        int n = poll(p, 2, 500);
+        /* With both pipes closed only the exit is awaited: look often. */
+        int n = poll(p, 2, out_eof && err_eof ? 50 : 500);
         if (n > 0 && p[0].revents) {
             int v = read_stdout(f, c, &out_eof);
             if (v != RUNNER_GO_ON) return v;

@@ -711,6 +711,7 @@ json_t *store_trial_report(const struct trial_ref *ref, const struct trial_repor
     if (done < 0) return NULL;
     if (!done && store_tx(report_body, &t, e) != 0) return NULL;
     if (t.is_repeat) return json_pack("{s:b, s:s}", "should_stop", 1, "state", "pruned");
+    metrics_add(METRIC_REPORTS, 1);
     json_t *ev = json_pack("{s:i, s:i, s:s}", "number", number, "step", rep->step, "state",
                            t.should_stop ? "pruned" : "running");
     json_t *vals = json_array();

@@ -85,6 +85,28 @@ static void env_name(const char *name, char *var, size_t n) {
     }
 }
 
+/* Whether entries a and b ("NAME=value") set the same variable. */
+static int same_name(const char *a, const char *b) {
+    size_t n = strcspn(a, "=");
+    return strncmp(a, b, n) == 0 && b[n] == '=';
+}
+
+/* Drop every entry that a later one sets again, keeping the order: the
+ * study's trainer.env and the trial's variables replace inherited ones
+ * (getenv and most programs take the first of two). */
+static void env_dedupe(char **env, size_t *k) {
+    size_t kept = 0;
+    for (size_t i = 0; i < *k; i++) {
+        int is_replaced = 0;
+        for (size_t j = i + 1; j < *k && !is_replaced; j++) is_replaced = same_name(env[i], env[j]);
+        if (is_replaced)
+            free(env[i]);
+        else
+            env[kept++] = env[i];
+    }
+    *k = kept;
+}
+
 static char **env_build(const struct trialcmd_in *in, const char *params_json) {
     size_t n_env = 0;
     while (environ[n_env]) n_env++;
@@ -107,6 +129,7 @@ static char **env_build(const struct trialcmd_in *in, const char *params_json) {
     env[k++] = xasprintf("HPOD_TRIAL=%d", in->number);
     env[k++] = xasprintf("HPOD_STUDY=%lld", in->study->id);
     env[k++] = xasprintf("HPOD_THREADS=%d", in->threads);
+    env_dedupe(env, &k);
     env[k] = NULL;
     return env;
 }

@@ -32,24 +32,44 @@ static size_t discard(char *p, size_t size, size_t n, void *arg) {
     return size * n;
 }
 
+/* Abort a transfer once the server is stopping (libcurl calls this about
+ * once a second while it waits), so that a slow receiver cannot hold up
+ * shutdown. */
+static int on_progress(void *arg, curl_off_t dl_total, curl_off_t dl_now, curl_off_t ul_total,
+                       curl_off_t ul_now) {
+    (void)arg;
+    (void)dl_total;
+    (void)dl_now;
+    (void)ul_total;
+    (void)ul_now;
+    return !atomic_load(&is_running);
+}
+
+/* Sleep s seconds, or less when the server stops meanwhile. */
+static void pause_s(int s) {
+    for (int i = 0; i < 10 * s && atomic_load(&is_running); i++) usleep(100000);
+}
+
 static void deliver(const char *url, long long study_id, const json_t *payload) {
     char *body = jsonout_dumps(payload, JSON_COMPACT);
     CURL *c = curl_easy_init();
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     long status = 0;
-    for (int attempt = 1; attempt <= WEBHOOK_TRIES; attempt++) {
+    for (int attempt = 1; attempt <= WEBHOOK_TRIES && atomic_load(&is_running); attempt++) {
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_TIMEOUT, WEBHOOK_TIMEOUT_S);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         status = 0;
         if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         if (status >= 200 && status < 300) break;
         log_warn("webhook", "delivery_failed", "study=%lld attempt=%d status=%ld", study_id,
                  attempt, status);
-        sleep((unsigned)attempt);
+        pause_s(attempt);
     }
     curl_slist_free_all(h);
     curl_easy_cleanup(c);

@@ -73,6 +73,10 @@ def test_metrics_count_asks_reports_and_completes(server):
     assert metrics["hpod_reports_total"] == 3
     assert metrics["hpod_completes_total"] == 3
     assert metrics['hpod_trials{state="complete"}'] == 3
+    # Empty states read 0 rather than vanish from the series.
+    assert metrics['hpod_trials{state="pruned"}'] == 0
+    assert metrics['hpod_trials{state="running"}'] == 0
+    assert metrics["hpod_running_trials"] == 0
     assert metrics["hpod_ask_seconds_count"] == 3
     assert metrics['hpod_ask_seconds_bucket{le="+Inf"}'] == 3
     assert "# TYPE hpod_ask_seconds histogram" in text

@@ -15,11 +15,14 @@ LOSS = [{"name": "loss", "goal": "minimize"}]
 
 
 def process_exists(pid):
+    """Whether pid runs: a zombie (dead, not yet reaped by whichever
+    process adopted it) does not count."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
         return False
-    return True
+    return state != "Z"
 
 
 def wait_done(server, name, timeout=90):
@@ -108,6 +111,85 @@ def test_crash_hang_and_nan_fail_with_reasons(server):
         assert reason in t["error"], (name, t["error"])
     t = server.get("/api/v1/studies/crash/trials/0").json()
     assert "boom-on-stderr" in t["stderr_tail"]
+
+
+def test_output_lines_steps_and_environment(server):
+    """A last line without a newline counts; a line without a step follows
+    the last step, even an explicit one; trainer.env replaces an inherited
+    variable instead of adding a second one that getenv would not see;
+    a line too long to keep is skipped, and says so in the log."""
+    cases = {
+        "nonl": (["sh", "-c", "printf loss=0.5"], {}),
+        "steps": (["sh", "-c", "echo step=5 loss=0.5; echo loss=0.4; echo loss=0.3;"
+                   " echo epoch=9 loss=0.2"], {}),
+        "env": (["sh", "-c", 'echo loss=$(env | grep -c "^HOME=")'],
+                {"env": {"HOME": "/custom"}}),
+        "long": (["sh", "-c", "printf 'loss=0.1 '; head -c 70000 /dev/zero | tr '\\0' x;"
+                  " echo; echo loss=0.25"], {}),
+    }
+    for name, (argv, trainer) in cases.items():
+        body = command_study(name, argv, max_trials=1, parallel=1)
+        body["trainer"].update(trainer)
+        assert server.post("/api/v1/studies", body).status_code == 201, name
+    got = {}
+    for name in cases:
+        s = wait_done(server, name, timeout=30)
+        assert s["counts"]["complete"] == 1, (name, s)
+        got[name] = server.get(f"/api/v1/studies/{name}/trials/0").json()
+    assert got["nonl"]["values"] == [0.5]
+    assert [c["step"] for c in got["steps"]["curve"]] == [5, 6, 7, 8]
+    assert got["steps"]["values"] == [0.2]
+    assert got["env"]["values"] == [1.0], "HOME is set once, to the study's value"
+    assert got["long"]["values"] == [0.25]
+    assert [c["values"] for c in got["long"]["curve"]] == [[0.25]]
+    assert "event=line_too_long" in server.log()
+    # Reports of trials run here count in /metrics like those over the API.
+    metrics = dict(line.rsplit(" ", 1) for line in server.get("/metrics").text.splitlines()
+                   if line and not line.startswith("#"))
+    assert float(metrics["hpod_reports_total"]) == 1 + 4 + 1 + 1
+
+
+def test_a_trial_that_closes_its_output_still_meets_its_timeout(server):
+    """The runner once waited for such a program without a deadline: the
+    trial ran on past trial_timeout_s and held its slot."""
+    script = "echo loss=0.5; exec >/dev/null 2>&1; exec sleep 300"
+    body = command_study("quiet", ["sh", "-c", script], max_trials=1, parallel=1,
+                         budget={"trial_timeout_s": 2})
+    assert server.post("/api/v1/studies", body).status_code == 201
+    s = wait_done(server, "quiet", timeout=20)
+    t = server.get("/api/v1/studies/quiet/trials/0").json()
+    assert (s["counts"]["failed"], t["attempts"]) == (1, 1), (s, t)
+    assert "timeout" in t["error"]
+
+
+def test_a_missing_working_folder_is_named(server):
+    body = command_study("nocwd", ["sh", "-c", "echo loss=1"], max_trials=1, parallel=1)
+    body["trainer"]["cwd"] = "/nonexistent-folder"
+    assert server.post("/api/v1/studies", body).status_code == 201
+    wait_done(server, "nocwd", timeout=30)
+    t = server.get("/api/v1/studies/nocwd/trials/0").json()
+    assert "cannot enter trainer.cwd /nonexistent-folder" in t["error"], t
+
+
+def test_a_trial_dies_with_the_server_that_ran_it(make_server, tmp_path):
+    """After SIGKILL of the server, its trial's program must not run on
+    beside the copy a restart starts."""
+    server = make_server()
+    pidfile = tmp_path / "pid"
+    body = command_study("orphan", [QUAD, "{x}", "400", "0.1", str(pidfile)], max_trials=1,
+                         parallel=1)
+    assert server.post("/api/v1/studies", body).status_code == 201
+    deadline = time.time() + 30
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.time() < deadline, server.log()[-2000:]
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    assert process_exists(pid)
+    server.kill()
+    deadline = time.time() + 5
+    while process_exists(pid):
+        assert time.time() < deadline, "the trial's program outlived its server"
+        time.sleep(0.05)
 
 
 def test_a_refused_line_is_skipped_not_a_reason_to_rerun(server):
@@ -277,6 +359,40 @@ def test_webhook_gets_new_best_and_study_done(server):
     assert events[0] == "new_best" and got[0]["name"] == "hooked"
     done = [g for g in got if g["event"] == "study_done"][0]
     assert done["best"]["number"] == s["best"]["number"]
+
+
+def test_a_slow_webhook_receiver_does_not_hold_up_shutdown(make_server):
+    """A delivery waits up to 5 s a try, three tries, with pauses between:
+    SIGTERM once waited all of it out (about 20 s)."""
+    import http.server
+    import threading
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            time.sleep(30)
+
+        def log_message(self, *args):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    hook.daemon_threads = True
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    server = make_server()
+    try:
+        body = command_study("slowhook", ["true"], max_trials=4, parallel=1,
+                             webhook=f"http://127.0.0.1:{hook.server_port}/hook")
+        body["trainer"] = {"kind": "external"}
+        assert server.post("/api/v1/studies", body).status_code == 201
+        t = server.post("/api/v1/studies/slowhook/trials/ask", {"worker": "w"}).json()
+        number = t["trials"][0]["number"]
+        assert server.post(f"/api/v1/studies/slowhook/trials/{number}/complete",
+                           {"value": 1.0}).status_code == 200
+        time.sleep(1.0)  # the new_best delivery is under way
+        t0 = time.time()
+        assert server.stop() == 0
+        assert time.time() - t0 < 5, "shutdown waited for the webhook receiver"
+    finally:
+        hook.shutdown()
 
 
 def test_a_background_child_holding_stdout_does_not_hold_the_trial(server):
