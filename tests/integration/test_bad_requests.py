@@ -180,6 +180,13 @@ CASES = [
      study(space={"lr": {"type": "float", "low": 0.001, "high": 0.1}, "zz": {"type": "int",
            "low": 1, "high": 2}}, trainer={"kind": "native", "fixed": {"synthetic": 64}}),
      422, "bad_value", "space.zz"),
+    # Valid at the low corner (one layer), refused at the high one (two
+    # layers, one width): creation tries both.
+    ("native-depth-without-widths", "POST", S, {},
+     study(space={"n_layers": {"type": "int", "low": 1, "high": 2},
+                  "width_1": {"type": "int", "low": 8, "high": 16}},
+           trainer={"kind": "native", "fixed": {"synthetic": 64}}),
+     422, "bad_value", "trainer"),
     ("native-bad-fixed-value", "POST", S, {},
      study(trainer={"kind": "native", "fixed": {"momentum": "abc"}}), 422, "bad_value",
      "trainer.fixed.momentum"),
