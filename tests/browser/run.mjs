@@ -196,6 +196,14 @@ async function main() {
       assert(foreign.length === 0, `foreign requests: ${foreign.join(', ')}`);
       assert(pageErrors.length === 0, `page errors: ${pageErrors.join(' | ')}`);
     });
+
+    // After the check above: the browser logs the 404 this one provokes.
+    await check('an unknown study shows its error, not panels that never fill', async () => {
+      await page.goto(`${server.url}/#/study/nosuch`);
+      await page.locator('.study-head', { hasText: 'no such study' }).waitFor({ timeout: 5000 });
+      assert(await page.locator('#leaderboard, #importance').count() === 0, 'empty panels shown');
+      assert(!(await page.locator('main').innerText()).includes('Computing'), 'a panel still waits');
+    });
   } catch (err) {
     results.push(['setup', err]);
     console.log(`FAIL setup: ${err.stack}`);

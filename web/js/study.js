@@ -302,7 +302,11 @@ export function mountStudy(root, id) {
     try {
       st.study = await api.getStudy(id);
     } catch (err) {
+      // No study to show (say, a link to one that was deleted): the error
+      // alone, not empty sections waiting for data that never comes.
       clear(head).append(el('h1', {}, 'Study ', id), errorBox(err));
+      clear(root).append(head);
+      close();
       return;
     }
     if (st.isGone) return;
