@@ -1,5 +1,7 @@
 /* cli_study: human-readable views of the API for the terminal. It only
- * formats: every number it prints comes from the server's JSON.
+ * formats: every number it prints comes from the server's JSON, whose
+ * shape it checks first, so that a reply from something other than hpod
+ * is reported as such rather than printed as empty or missing fields.
  * SPDX-License-Identifier: MIT */
 #include "cli_study.h"
 
@@ -22,7 +24,9 @@ static void usage(FILE *f) {
             "       hpod study leaderboard NAME [--limit K]\n"
             "       hpod study watch NAME           progress until the study is done\n"
             "       hpod study stop|resume|delete NAME\n"
-            "options: --server URL (default $HPOD_SERVER or %s)\n",
+            "options: --server URL (default $HPOD_SERVER or %s)\n"
+            "Every call carries HPOD_TOKEN, or the first line of the file HPOD_TOKEN_FILE\n"
+            "names, as a bearer token (a server started with a token needs it on writes).\n",
             DEFAULT_SERVER);
 }
 
@@ -41,12 +45,52 @@ static int call(struct client *c, const char *method, const char *path, const js
     return fail(&e);
 }
 
+/* Report that reply (taken, freed here) lacks what hpod would have sent. */
+static int not_hpod(const struct client *c, json_t *reply) {
+    struct err e;
+    client_bad_reply(c, &e);
+    json_decref(reply);
+    return fail(&e);
+}
+
+/* Whether j has the fields of an API study that this file reads. */
+static int is_study(json_t *j) {
+    return json_unpack_ex(j, NULL, JSON_VALIDATE_ONLY, "{s:I, s:s, s:s, s:{}, s:{}}", "id", "name",
+                          "state", "counts", "definition") == 0;
+}
+
+/* Whether j has the fields of a leaderboard trial that this file reads. */
+static int is_ranked_trial(json_t *j) {
+    return json_unpack_ex(j, NULL, JSON_VALIDATE_ONLY, "{s:I, s:[], s:{}}", "number", "values",
+                          "params") == 0;
+}
+
+/* The array at key of reply when every element passes is_item, else NULL
+ * (borrowed from reply). */
+static json_t *checked_array(json_t *reply, const char *key, int (*is_item)(json_t *)) {
+    json_t *a = json_object_get(reply, key);
+    if (!json_is_array(a)) return NULL;
+    size_t i;
+    json_t *item;
+    json_array_foreach(a, i, item) {
+        if (!is_item(item)) return NULL;
+    }
+    return a;
+}
+
+/* A string field for a table cell; "-" when it is absent. */
+static const char *cell(const json_t *j) {
+    const char *s = json_string_value(j);
+    return s ? s : "-";
+}
+
 static void print_value_list(const json_t *values) {
     size_t i;
     json_t *v;
     json_array_foreach(values, i, v) printf("%s%.6g", i ? "," : "", json_number_value(v));
 }
 
+/* One line of `study list`; s has passed is_study. */
 static void print_study_line(const json_t *s) {
     const json_t *def = json_object_get(s, "definition");
     const json_t *counts = json_object_get(s, "counts");
@@ -57,7 +101,7 @@ static void print_study_line(const json_t *s) {
            (long long)json_integer_value(json_object_get(s, "id")),
            json_string_value(json_object_get(s, "name")),
            json_string_value(json_object_get(s, "state")),
-           json_string_value(json_object_get(json_object_get(def, "searcher"), "name")), done,
+           cell(json_object_get(json_object_get(def, "searcher"), "name")), done,
            (long long)json_integer_value(
                json_object_get(json_object_get(def, "budget"), "max_trials")));
     const json_t *best = json_object_get(s, "best");
@@ -71,11 +115,13 @@ static void print_study_line(const json_t *s) {
 static int cmd_list(struct client *c) {
     json_t *out;
     if (call(c, "GET", "/api/v1/studies", NULL, &out)) return 1;
+    const json_t *studies = checked_array(out, "studies", is_study);
+    if (!studies) return not_hpod(c, out);
     printf("%-6s %-24s %-8s %-7s %11s  %s\n", "ID", "NAME", "STATE", "SEARCH", "DONE/BUDGET",
            "BEST");
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(out, "studies"), i, s) print_study_line(s);
+    json_array_foreach(studies, i, s) print_study_line(s);
     json_decref(out);
     return 0;
 }
@@ -95,6 +141,7 @@ static int cmd_create(struct client *c, const char *file) {
     int rc = call(c, "POST", "/api/v1/studies", body, &out);
     json_decref(body);
     if (rc) return rc;
+    if (!is_study(out)) return not_hpod(c, out);
     printf("created study %lld (%s)\n", (long long)json_integer_value(json_object_get(out, "id")),
            json_string_value(json_object_get(out, "name")));
     json_decref(out);
@@ -106,6 +153,7 @@ static int cmd_show(struct client *c, const char *name) {
     snprintf(path, sizeof path, "/api/v1/studies/%s", name);
     json_t *out;
     if (call(c, "GET", path, NULL, &out)) return 1;
+    if (!is_study(out)) return not_hpod(c, out);
     char *text = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     puts(text);
     free(text);
@@ -118,10 +166,12 @@ static int cmd_leaderboard(struct client *c, const char *name, int limit) {
     snprintf(path, sizeof path, "/api/v1/studies/%s/leaderboard?limit=%d", name, limit);
     json_t *out;
     if (call(c, "GET", path, NULL, &out)) return 1;
+    const json_t *trials = checked_array(out, "trials", is_ranked_trial);
+    if (!trials) return not_hpod(c, out);
     printf("%-4s %-6s %-14s %s\n", "RANK", "TRIAL", "VALUES", "PARAMS");
     size_t i;
     json_t *t;
-    json_array_foreach(json_object_get(out, "trials"), i, t) {
+    json_array_foreach(trials, i, t) {
         printf("%-4zu %-6lld ", i + 1, (long long)json_integer_value(json_object_get(t, "number")));
         print_value_list(json_object_get(t, "values"));
         char *params =
@@ -133,6 +183,33 @@ static int cmd_leaderboard(struct client *c, const char *name, int limit) {
     return 0;
 }
 
+/* One progress line of `study watch`; s has passed is_study. */
+static void print_progress(const json_t *s, int is_tty) {
+    const json_t *counts = json_object_get(s, "counts");
+    long long n[5];
+    static const char *const keys[] = {"complete", "pruned", "failed", "running", "queued"};
+    for (int i = 0; i < 5; i++) n[i] = json_integer_value(json_object_get(counts, keys[i]));
+    long long budget = json_integer_value(
+        json_object_get(json_object_get(json_object_get(s, "definition"), "budget"), "max_trials"));
+    long long done = n[0] + n[1] + n[2];
+    /* Clamped, so that counts outside 0..budget cannot write past bar. */
+    long long shown = done < 0 ? 0 : done < budget ? done : budget;
+    int width = 30, fill = budget > 0 ? (int)((double)width * (double)shown / (double)budget) : 0;
+    char bar[64];
+    memset(bar, '#', (size_t)fill);
+    memset(bar + fill, '.', (size_t)(width - fill));
+    bar[width] = '\0';
+    printf("%s[%s] %lld/%lld  complete %lld  pruned %lld  failed %lld  running %lld  best ",
+           is_tty ? "\r" : "", bar, done, budget, n[0], n[1], n[2], n[3]);
+    const json_t *best = json_object_get(s, "best");
+    if (json_is_object(best))
+        print_value_list(json_object_get(best, "values"));
+    else
+        printf("-");
+    printf(is_tty ? "   " : "\n");
+    fflush(stdout);
+}
+
 static int cmd_watch(struct client *c, const char *name) {
     char path[300];
     snprintf(path, sizeof path, "/api/v1/studies/%s", name);
@@ -140,27 +217,8 @@ static int cmd_watch(struct client *c, const char *name) {
     for (;;) {
         json_t *s;
         if (call(c, "GET", path, NULL, &s)) return 1;
-        const json_t *counts = json_object_get(s, "counts");
-        long long n[5];
-        static const char *const keys[] = {"complete", "pruned", "failed", "running", "queued"};
-        for (int i = 0; i < 5; i++) n[i] = json_integer_value(json_object_get(counts, keys[i]));
-        long long budget = json_integer_value(json_object_get(
-            json_object_get(json_object_get(s, "definition"), "budget"), "max_trials"));
-        long long done = n[0] + n[1] + n[2];
-        int width = 30, fill = budget > 0 ? (int)(width * done / budget) : 0;
-        char bar[64];
-        memset(bar, '#', (size_t)fill);
-        memset(bar + fill, '.', (size_t)(width - fill));
-        bar[width] = '\0';
-        printf("%s[%s] %lld/%lld  complete %lld  pruned %lld  failed %lld  running %lld  best ",
-               is_tty ? "\r" : "", bar, done, budget, n[0], n[1], n[2], n[3]);
-        const json_t *best = json_object_get(s, "best");
-        if (json_is_object(best))
-            print_value_list(json_object_get(best, "values"));
-        else
-            printf("-");
-        printf(is_tty ? "   " : "\n");
-        fflush(stdout);
+        if (!is_study(s)) return not_hpod(c, s);
+        print_progress(s, is_tty);
         int is_done = !strcmp(json_string_value(json_object_get(s, "state")), "done");
         json_decref(s);
         if (is_done) break;
@@ -171,15 +229,31 @@ static int cmd_watch(struct client *c, const char *name) {
 }
 
 static int cmd_action(struct client *c, const char *action, const char *name) {
+    int is_delete = !strcmp(action, "delete");
     char path[300];
-    snprintf(path, sizeof path, "/api/v1/studies/%s%s%s", name, strcmp(action, "delete") ? "/" : "",
-             strcmp(action, "delete") ? action : "");
+    snprintf(path, sizeof path, "/api/v1/studies/%s%s%s", name, is_delete ? "" : "/",
+             is_delete ? "" : action);
     json_t *out;
-    if (call(c, strcmp(action, "delete") ? "POST" : "DELETE", path, NULL, &out)) return 1;
+    if (call(c, is_delete ? "DELETE" : "POST", path, NULL, &out)) return 1;
+    /* A delete answers {"id", "deleted": true}; stop and resume the study. */
+    int is_ok = is_delete ? json_is_true(json_object_get(out, "deleted")) : is_study(out);
+    if (!is_ok) return not_hpod(c, out);
     printf("%s: %s\n", name,
-           strcmp(action, "delete") ? json_string_value(json_object_get(out, "state")) : "deleted");
+           is_delete ? "deleted" : json_string_value(json_object_get(out, "state")));
     json_decref(out);
     return 0;
+}
+
+/* 0 when the token, if any, can be read; else says why and returns -1.
+ * Checked here because the client would only send no token, and the
+ * server's 401 would hide the cause. */
+static int check_token(void) {
+    struct err e;
+    err_clear(&e);
+    char token[256];
+    if (client_token_read(token, sizeof token, &e) == 0) return 0;
+    fprintf(stderr, "hpod: %s\n", e.msg);
+    return -1;
 }
 
 int cli_study_main(int argc, char **argv) {
@@ -227,6 +301,7 @@ int cli_study_main(int argc, char **argv) {
         fprintf(stderr, "hpod: '%s' is not a study id or name\n", arg);
         return 2;
     }
+    if (check_token() != 0) return 2;
     struct client *c = client_open(server);
     int rc;
     if (!strcmp(verb, "list"))

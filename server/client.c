@@ -1,6 +1,7 @@
 /* client: libcurl easy handles with keep-alive, JSON in and out. Errors
  * returned by the server are copied into struct err unchanged, so callers
- * can act on their stable codes.
+ * can act on their stable codes; a reply that is not hpod's JSON becomes
+ * "bad_reply", so that no caller reads fields that are not there.
  * SPDX-License-Identifier: MIT */
 #include "client.h"
 
@@ -18,6 +19,8 @@
 struct client {
     CURL *curl;
     char *base;
+    char *url;   // of the last call, for messages
+    long status; // of the last call, 0 when it reached no server
     struct curl_slist *headers;
     char *buf;
     size_t len;
@@ -46,8 +49,8 @@ struct client *client_open(const char *base_url) {
     size_t n = strlen(c->base);
     while (n && c->base[n - 1] == '/') c->base[--n] = '\0';
     c->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    const char *token = getenv("HPOD_TOKEN");
-    if (token && *token) {
+    char token[256];
+    if (client_token_read(token, sizeof token, NULL) == 0 && token[0]) {
         char *h = xasprintf("Authorization: Bearer %s", token);
         c->headers = curl_slist_append(c->headers, h);
         free(h);
@@ -60,29 +63,57 @@ void client_close(struct client *c) {
     curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
     free(c->base);
+    free(c->url);
     free(c->buf);
     free(c);
 }
 
-static void error_from_reply(const json_t *reply, long status, struct err *e) {
+int client_token_read(char *out, size_t n, struct err *e) {
+    const char *env = getenv("HPOD_TOKEN"), *path = getenv("HPOD_TOKEN_FILE");
+    snprintf(out, n, "%s", env ? env : "");
+    if (out[0] || !path || !*path) return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return err_set(e, 500, "token_file", NULL, "cannot read HPOD_TOKEN_FILE %s", path);
+    if (!fgets(out, (int)n, f)) out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0]) return err_set(e, 500, "token_file", NULL, "HPOD_TOKEN_FILE %s is empty", path);
+    return 0;
+}
+
+int client_bad_reply(const struct client *c, struct err *e) {
+    return err_set(e, 502, "bad_reply", NULL, "%s: the reply is not from an hpod server (HTTP %ld)",
+                   c->url ? c->url : c->base, c->status);
+}
+
+/* Fill e from an error reply: hpod's {"error":{"code","message","field"}},
+ * or "bad_reply" for anything else (a proxy's page, another service). */
+static void error_from_reply(const struct client *c, const json_t *reply, struct err *e) {
     const json_t *er = json_object_get(reply, "error");
     const char *code = json_string_value(json_object_get(er, "code"));
     const char *msg = json_string_value(json_object_get(er, "message"));
     const char *field = json_string_value(json_object_get(er, "field"));
+    if (!code) {
+        client_bad_reply(c, e);
+        e->http = (int)c->status;
+        return;
+    }
     /* codes are static strings in struct err; keep a copy per thread. */
     static __thread char code_buf[64];
-    snprintf(code_buf, sizeof code_buf, "%s", code ? code : "http_error");
-    err_set(e, (int)status, code_buf, field, "%s", msg ? msg : "the server answered an error");
+    snprintf(code_buf, sizeof code_buf, "%s", code);
+    err_set(e, (int)c->status, code_buf, field, "%s", msg ? msg : "the server answered an error");
 }
 
 int client_call(struct client *c, const char *method, const char *path, const json_t *body,
                 json_t **out, struct err *e) {
     *out = NULL;
     c->len = 0;
-    char *url = xasprintf("%s%s", c->base, path);
+    c->status = 0;
+    free(c->url);
+    c->url = xasprintf("%s%s", c->base, path);
     char *payload = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     curl_easy_reset(c->curl);
-    curl_easy_setopt(c->curl, CURLOPT_URL, url);
+    curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
     if (strcmp(method, "GET") && strcmp(method, "POST")) {
         curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
     }
@@ -98,19 +129,32 @@ int client_call(struct client *c, const char *method, const char *path, const js
         curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, payload ? payload : "");
     }
     CURLcode rc = curl_easy_perform(c->curl);
-    free(url);
     free(payload);
     if (rc != CURLE_OK) {
         return err_set(e, 503, "server_unreachable", NULL, "cannot reach %s: %s", c->base,
                        curl_easy_strerror(rc));
     }
-    long status = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-    *out = c->len ? json_loadb(c->buf, c->len, JSON_DECODE_ANY, NULL) : NULL;
-    if (status >= 400) {
-        error_from_reply(*out, status, e);
-        json_decref(*out);
-        *out = NULL;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->status);
+
+    /* Every reply of hpod's API, success or error, is one JSON object. */
+    json_t *reply = c->len ? json_loadb(c->buf, c->len, JSON_DECODE_ANY, NULL) : NULL;
+    if (!json_is_object(reply)) {
+        json_decref(reply);
+        reply = NULL;
     }
-    return (int)status;
+    if (c->status >= 400) {
+        error_from_reply(c, reply, e);
+        json_decref(reply);
+        return (int)c->status;
+    }
+    /* A 2xx (or a 3xx, which is never followed) that carries no object is
+     * not hpod's answer: report it as a gateway would, 502, so that callers
+     * testing for success never take it for one. */
+    if (!reply || c->status < 200 || c->status >= 300) {
+        json_decref(reply);
+        client_bad_reply(c, e);
+        return 502;
+    }
+    *out = reply;
+    return (int)c->status;
 }

@@ -3,6 +3,8 @@
  * HTTP server and waits for SIGINT/SIGTERM. No request logic lives here.
  * Subcommands: serve, migrate, worker, study.
  * SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli_study.h"
+#include "client.h"
 #include "err.h"
 #include "events.h"
 #include "h_static.h"
@@ -44,7 +47,26 @@ static void usage(FILE *f) {
                "       hpod worker --server URL [--slots N] [--cores N] [--name NAME]\n"
                "       hpod study create|list|show|leaderboard|watch|stop|resume|delete ...\n"
                "\n"
-               "With HPOD_DATABASE_URL unset, hpod runs its own PostgreSQL under ./var/pg.\n");
+               "With HPOD_DATABASE_URL unset, hpod runs its own PostgreSQL under ./var/pg.\n"
+               "HPOD_TOKEN, or the first line of the file HPOD_TOKEN_FILE names, is the\n"
+               "bearer token: serve requires it on writes, worker and study send it.\n"
+               "hpod worker --help and hpod study help describe those commands.\n");
+}
+
+/* Parse arg, the value of --flag, as a whole number from lo to hi into
+ * *out. Otherwise say so on stderr and return -1 (strtol alone would take
+ * "2x" as 2 and wrap numbers past INT_MAX). */
+static int parse_int(const char *flag, const char *arg, int lo, int hi, int *out) {
+    char *end = NULL;
+    errno = 0;
+    long v = isdigit((unsigned char)arg[0]) ? strtol(arg, &end, 10) : 0;
+    if (!end || *end || errno || v < lo || v > hi) {
+        fprintf(stderr, "hpod: --%s must be a whole number from %d to %d, got '%s'\n", flag, lo, hi,
+                arg);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
 }
 
 /* The install root is the folder above bin/, unless --root or HPOD_ROOT. */
@@ -109,29 +131,16 @@ static int parse_opts(int argc, char **argv, struct opts *o) {
     o->n_cores = o->n_workers;
     default_root(o->root, sizeof o->root);
     for (int c; (c = getopt_long(argc, argv, "H:p:w:c:r:h", longs, NULL)) != -1;) {
-        char *end = NULL;
         switch (c) {
         case 'H': o->host = optarg; break;
         case 'p':
-            o->port = (int)strtol(optarg, &end, 10);
-            if (*end || o->port < 0 || o->port > 65535) {
-                fprintf(stderr, "hpod: --port must be 0-65535, got '%s'\n", optarg);
-                return -1;
-            }
+            if (parse_int("port", optarg, 0, 65535, &o->port) != 0) return -1;
             break;
         case 'w':
-            o->n_workers = (int)strtol(optarg, &end, 10);
-            if (*end || o->n_workers < 0 || o->n_workers > 256) {
-                fprintf(stderr, "hpod: --workers must be 0-256, got '%s'\n", optarg);
-                return -1;
-            }
+            if (parse_int("workers", optarg, 0, 256, &o->n_workers) != 0) return -1;
             break;
         case 'c':
-            o->n_cores = (int)strtol(optarg, &end, 10);
-            if (*end || o->n_cores < 1 || o->n_cores > 1024) {
-                fprintf(stderr, "hpod: --cores must be 1-1024, got '%s'\n", optarg);
-                return -1;
-            }
+            if (parse_int("cores", optarg, 1, 1024, &o->n_cores) != 0) return -1;
             break;
         case 'r': snprintf(o->root, sizeof o->root, "%s", optarg); break;
         case 'h': usage(stdout); exit(0);
@@ -163,21 +172,6 @@ static int open_database(const struct opts *o, struct pgembed *pg, struct err *e
     return 0;
 }
 
-/* The write token: HPOD_TOKEN, or the first line of the file named by
- * HPOD_TOKEN_FILE (so it need not sit in the environment); "" for none. */
-static int read_token(char *out, size_t n, struct err *e) {
-    const char *env = getenv("HPOD_TOKEN"), *path = getenv("HPOD_TOKEN_FILE");
-    snprintf(out, n, "%s", env ? env : "");
-    if (out[0] || !path || !*path) return 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return err_set(e, 500, "token_file", NULL, "cannot read HPOD_TOKEN_FILE %s", path);
-    if (!fgets(out, (int)n, f)) out[0] = '\0';
-    fclose(f);
-    out[strcspn(out, "\r\n")] = '\0';
-    if (!out[0]) return err_set(e, 500, "token_file", NULL, "HPOD_TOKEN_FILE %s is empty", path);
-    return 0;
-}
-
 static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     char web[PATH_MAX + 8];
     snprintf(web, sizeof web, "%s/web", o->root);
@@ -189,12 +183,11 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
      * let one server's prefix cover another's. */
     if (strlen(name) > WORKER_NAME_MAX || strchr(name, '/'))
         return err_set(e, 500, "bad_worker_name", NULL,
-                       "HPOD_WORKER_NAME must have 1 to %d characters and no '/'",
-                       WORKER_NAME_MAX);
+                       "HPOD_WORKER_NAME must have 1 to %d characters and no '/'", WORKER_NAME_MAX);
     if (open_database(o, pg, e) != 0) return -1;
     if (store_hold_name(name, e) != 0) return -1;
     char token[256];
-    if (read_token(token, sizeof token, e) != 0) return -1;
+    if (client_token_read(token, sizeof token, e) != 0) return -1;
     struct http_cfg cfg = {.host = o->host, .port = o->port, .token = token[0] ? token : NULL};
     int port = 0;
     if (http_start(&cfg, &port, e) != 0) return -1;
@@ -217,34 +210,74 @@ static int serve(const struct opts *o, struct pgembed *pg, struct err *e) {
     return 0;
 }
 
-/* hpod worker: flags, then worker_run until a stop signal. */
-static int worker_cli(int argc, char **argv) {
+#define WORKER_SLOTS_MAX 256
+
+static void worker_usage(FILE *f) {
+    fprintf(f,
+            "usage: hpod worker --server URL [--slots N] [--cores N] [--name NAME]\n"
+            "Runs trials of the server's native and command studies on this machine.\n"
+            "  --server URL  the hpod server (default $HPOD_SERVER)\n"
+            "  --slots N     trials run at once, 1-%d (default: the number of CPUs)\n"
+            "  --cores N     cores the trials share, 1-1024 (default: the number of CPUs)\n"
+            "  --name NAME   slots lease trials as NAME/0, NAME/1, ... (default: host-wPID)\n"
+            "Every call carries HPOD_TOKEN, or the first line of the file HPOD_TOKEN_FILE\n"
+            "names, as a bearer token. The worker retries a server it cannot reach; one\n"
+            "that refuses it for good (no or a wrong token, a name it does not take)\n"
+            "ends it with status 1. SIGINT or SIGTERM gives its trials back (status 0).\n",
+            WORKER_SLOTS_MAX);
+}
+
+/* hpod worker's flags into cfg; 0, or the exit status (help, bad usage). */
+static int worker_opts(int argc, char **argv, struct worker_cfg *cfg) {
     static const struct option longs[] = {
-        {"server", required_argument, NULL, 's'},
-        {"slots", required_argument, NULL, 'n'},
-        {"cores", required_argument, NULL, 'c'},
-        {"name", required_argument, NULL, 'N'},
-        {NULL, 0, NULL, 0},
+        {"server", required_argument, NULL, 's'}, {"slots", required_argument, NULL, 'n'},
+        {"cores", required_argument, NULL, 'c'},  {"name", required_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    int n_cpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    struct worker_cfg cfg = {getenv("HPOD_SERVER"), n_cpu, n_cpu, NULL, NULL};
-    char name[256], train_bin[PATH_MAX + 16];
-    for (int c; (c = getopt_long(argc, argv, "s:n:c:N:", longs, NULL)) != -1;) {
-        if (c == 's')
-            cfg.server = optarg;
-        else if (c == 'n')
-            cfg.n_slots = atoi(optarg);
-        else if (c == 'c')
-            cfg.n_cores = atoi(optarg);
-        else if (c == 'N')
-            cfg.name = optarg;
-        else
-            return 2;
+    for (int c; (c = getopt_long(argc, argv, "s:n:c:N:h", longs, NULL)) != -1;) {
+        switch (c) {
+        case 's': cfg->server = optarg; break;
+        case 'n':
+            if (parse_int("slots", optarg, 1, WORKER_SLOTS_MAX, &cfg->n_slots) != 0) return 2;
+            break;
+        case 'c':
+            if (parse_int("cores", optarg, 1, 1024, &cfg->n_cores) != 0) return 2;
+            break;
+        case 'N': cfg->name = optarg; break;
+        case 'h': worker_usage(stdout); return -1;
+        default: worker_usage(stderr); return 2;
+        }
     }
-    if (!cfg.server || cfg.n_slots < 1 || cfg.n_slots > 256 || cfg.n_cores < 1) {
-        fprintf(stderr, "hpod worker: needs --server URL, --slots 1-256 and --cores >= 1\n");
+    if (optind < argc) {
+        fprintf(stderr, "hpod worker: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    if (!cfg->server || !*cfg->server) {
+        fprintf(stderr, "hpod worker: needs --server URL (or HPOD_SERVER)\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* hpod worker: flags, then worker_run until a stop signal or a refusal. */
+static int worker_cli(int argc, char **argv) {
+    int n_cpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (n_cpu < 1) n_cpu = 1;
+    int n_slots = n_cpu < WORKER_SLOTS_MAX ? n_cpu : WORKER_SLOTS_MAX;
+    struct worker_cfg cfg = {getenv("HPOD_SERVER"), n_slots, n_cpu, NULL, NULL};
+    int rc = worker_opts(argc, argv, &cfg);
+    if (rc) return rc < 0 ? 0 : rc;
+
+    /* Read the token once here, where a bad file can still be reported:
+     * the clients of the slots read it again and send none on failure. */
+    struct err e;
+    err_clear(&e);
+    char token[256];
+    if (client_token_read(token, sizeof token, &e) != 0) {
+        fprintf(stderr, "hpod worker: %s\n", e.msg);
+        return 2;
+    }
+    char name[256], train_bin[PATH_MAX + 16];
     if (!cfg.name) {
         char host[128] = "host";
         gethostname(host, sizeof host - 1);

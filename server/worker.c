@@ -1,7 +1,8 @@
 /* worker: slot threads that each lease one trial at a time from a remote
  * server and run it with runner.c. A lost server is retried with
  * exponential back-off (1 s doubling to WORKER_BACKOFF_MAX_S); results
- * are retried the same way so that a restarting server loses none.
+ * are retried the same way so that a restarting server loses none. A
+ * server that refuses the worker itself (its token, its name) ends it.
  * SPDX-License-Identifier: MIT */
 #include "worker.h"
 
@@ -25,6 +26,7 @@
 #define WORKER_IDLE_S 1
 
 static atomic_int is_halting;
+static atomic_int is_refused; // the server refused a call for good
 static atomic_uint study_cursor;
 
 struct slot {
@@ -127,8 +129,8 @@ static void record(struct slot *sl, const struct runner_result *res) {
         break;
     case RUN_FAILED:
         action = "fail";
-        body = json_pack("{s:s, s:s, s:s}", "reason", res->reason, "stderr_tail",
-                         res->stderr_tail, "worker", sl->name);
+        body = json_pack("{s:s, s:s, s:s}", "reason", res->reason, "stderr_tail", res->stderr_tail,
+                         "worker", sl->name);
         break;
     case RUN_HALTED:
         action = "release";
@@ -161,7 +163,30 @@ static void run_one(struct slot *sl, const struct study *s, const json_t *trial)
     trialcmd_cleanup(&cmd);
 }
 
-/* Ask study (an API study object) for a trial and run it; 1 if one ran. */
+/* Whether a refused call would be refused again however often it was
+ * retried: the request itself is wrong (401 no or a wrong token, 403,
+ * 422 a worker name the server does not take, 400), or the server has no
+ * such route (404 not_found: --server names something else). A study
+ * that ended or was deleted since the list (409, 404 study_not_found) is
+ * a race, and 408 and 429 ask to come back later. */
+static int is_refused_for_good(int status, const struct err *e) {
+    if (status < 400 || status >= 500) return 0;
+    if (status == 408 || status == 409 || status == 429) return 0;
+    return status != 404 || !e->code || strcmp(e->code, "study_not_found") != 0;
+}
+
+/* Log the server's refusal of path and end the worker: worker_run wakes
+ * on the signal, stops every slot and returns 1. */
+static void give_up(const struct slot *sl, const char *path, int status, const struct err *e) {
+    char msg[sizeof e->msg];
+    snprintf(msg, sizeof msg, "%s", e->msg);
+    log_error("worker", "refused", "worker=%s path=%s status=%d code=%s msg=\"%s\"", sl->name, path,
+              status, e->code ? e->code : "-", log_quotable(msg));
+    if (atomic_exchange(&is_refused, 1) == 0) kill(getpid(), SIGTERM);
+}
+
+/* Ask study (an API study object) for a trial and run it. Returns 1 if
+ * one ran, 0 if none, -1 when the server refused the ask for good. */
 static int try_study(struct slot *sl, const json_t *study) {
     const json_t *def = json_object_get(study, "definition");
     const char *kind = json_string_value(json_object_get(json_object_get(def, "trainer"), "kind"));
@@ -172,8 +197,12 @@ static int try_study(struct slot *sl, const json_t *study) {
     json_t *body = json_pack("{s:s, s:i}", "worker", sl->name, "count", 1), *out = NULL;
     struct err e;
     err_clear(&e);
-    client_call(sl->cl, "POST", path, body, &out, &e);
+    int status = client_call(sl->cl, "POST", path, body, &out, &e);
     json_decref(body);
+    if (is_refused_for_good(status, &e)) {
+        give_up(sl, path, status, &e);
+        return -1;
+    }
     json_t *trial = json_array_get(json_object_get(out, "trials"), 0);
     struct study s;
     int ran = 0;
@@ -188,18 +217,37 @@ static int try_study(struct slot *sl, const json_t *study) {
     return ran;
 }
 
+/* The running studies, as the API lists them (new reference), or NULL
+ * when the list failed, with *status and e saying how. A refusal for good
+ * has then already ended the worker (give_up); anything else is worth
+ * retrying after a pause. */
+static json_t *list_studies(struct slot *sl, int *status, struct err *e) {
+    static const char path[] = "/api/v1/studies?state=running";
+    json_t *list = NULL;
+    *status = client_call(sl->cl, "GET", path, NULL, &list, e);
+    if (*status == 200 && !json_is_array(json_object_get(list, "studies"))) {
+        *status = 502;
+        client_bad_reply(sl->cl, e);
+    }
+    if (*status == 200) return list;
+    json_decref(list);
+    if (is_refused_for_good(*status, e)) give_up(sl, path, *status, e);
+    return NULL;
+}
+
 static void *slot_main(void *arg) {
     struct slot *sl = arg;
     sl->cl = client_open(sl->cfg->server);
     int backoff = 1;
-    while (!atomic_load(&is_halting)) {
-        json_t *list = NULL;
+    while (!atomic_load(&is_halting) && !atomic_load(&is_refused)) {
         struct err e;
         err_clear(&e);
-        int status = client_call(sl->cl, "GET", "/api/v1/studies?state=running", NULL, &list, &e);
-        if (status != 200) {
-            log_warn("worker", "server_unreachable", "worker=%s status=%d backoff_s=%d", sl->name,
-                     status, backoff);
+        int status;
+        json_t *list = list_studies(sl, &status, &e);
+        if (!list && atomic_load(&is_refused)) break;
+        if (!list) {
+            log_warn("worker", "server_unreachable", "worker=%s status=%d code=%s backoff_s=%d",
+                     sl->name, status, e.code ? e.code : "-", backoff);
             sleep_s(backoff);
             backoff = backoff * 2 > WORKER_BACKOFF_MAX_S ? WORKER_BACKOFF_MAX_S : backoff * 2;
             continue;
@@ -230,10 +278,11 @@ int worker_run(const struct worker_cfg *cfg) {
         pthread_create(&threads[i], NULL, slot_main, &slots[i]);
     }
     int sig = proc_wait_stop_signal();
-    log_info("worker", "shutdown", "signal=%d", sig);
+    int is_fatal = atomic_load(&is_refused);
+    log_info("worker", "shutdown", "signal=%d reason=%s", sig, is_fatal ? "refused" : "signal");
     atomic_store(&is_halting, 1);
     for (int i = 0; i < cfg->n_slots; i++) pthread_join(threads[i], NULL);
     free(threads);
     free(slots);
-    return 0;
+    return is_fatal ? 1 : 0;
 }

@@ -15,7 +15,11 @@ struct worker_cfg {
 };
 
 /* Run until SIGINT or SIGTERM (which the caller has blocked in every
- * thread); running trials are then stopped and released. Returns 0. */
+ * thread); running trials are then stopped and released. Returns 0, or 1
+ * when the server refused a call in a way retrying cannot change (a 4xx
+ * such as 401 unauthorized or a 422 on the worker name): that is logged
+ * with the server's code and message, and the worker stops as on a
+ * signal. Connection failures and 5xx replies are retried instead. */
 int worker_run(const struct worker_cfg *cfg);
 
 #endif
