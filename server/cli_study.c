@@ -244,18 +244,6 @@ static int cmd_action(struct client *c, const char *action, const char *name) {
     return 0;
 }
 
-/* 0 when the token, if any, can be read; else says why and returns -1.
- * Checked here because the client would only send no token, and the
- * server's 401 would hide the cause. */
-static int check_token(void) {
-    struct err e;
-    err_clear(&e);
-    char token[256];
-    if (client_token_read(token, sizeof token, &e) == 0) return 0;
-    fprintf(stderr, "hpod: %s\n", e.msg);
-    return -1;
-}
-
 int cli_study_main(int argc, char **argv) {
     static const struct option longs[] = {{"server", required_argument, NULL, 's'},
                                           {"limit", required_argument, NULL, 'l'},
@@ -301,7 +289,7 @@ int cli_study_main(int argc, char **argv) {
         fprintf(stderr, "hpod: '%s' is not a study id or name\n", arg);
         return 2;
     }
-    if (check_token() != 0) return 2;
+    if (client_token_check("hpod") != 0) return 2;
     struct client *c = client_open(server);
     int rc;
     if (!strcmp(verb, "list"))

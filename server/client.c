@@ -81,6 +81,15 @@ int client_token_read(char *out, size_t n, struct err *e) {
     return 0;
 }
 
+int client_token_check(const char *prefix) {
+    struct err e;
+    err_clear(&e);
+    char token[256];
+    if (client_token_read(token, sizeof token, &e) == 0) return 0;
+    fprintf(stderr, "%s: %s\n", prefix, e.msg);
+    return -1;
+}
+
 int client_bad_reply(const struct client *c, struct err *e) {
     return err_set(e, 502, "bad_reply", NULL, "%s: the reply is not from an hpod server (HTTP %ld)",
                    c->url ? c->url : c->base, c->status);

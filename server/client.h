@@ -2,7 +2,8 @@
  * by `hpod worker` and the `hpod study ...` commands. One handle per
  * thread (curl handles are not shared). It also reads the bearer token
  * (HPOD_TOKEN or HPOD_TOKEN_FILE), for itself and for `hpod serve`.
- * Entry points: client_open, client_call, client_close, client_token_read.
+ * Entry points: client_open, client_call, client_close, client_token_read,
+ * client_token_check.
  * SPDX-License-Identifier: MIT */
 #ifndef HPOD_CLIENT_H
 #define HPOD_CLIENT_H
@@ -21,9 +22,14 @@ struct client;
  * line is empty. */
 int client_token_read(char *out, size_t n, struct err *e);
 
+/* For programs about to open clients: 0 when the token, if any, can be
+ * read; else prints why on stderr after prefix and returns -1. The client
+ * itself would just send no token, and the server's 401 hide the cause. */
+int client_token_check(const char *prefix);
+
 /* A client for base_url ("http://host:port") that sends the token of
  * client_token_read with every call. A token file that cannot be read
- * sends none: programs check client_token_read first to report that.
+ * sends none: programs call client_token_check first to report that.
  * Free with client_close. */
 struct client *client_open(const char *base_url);
 void client_close(struct client *c);

@@ -14,7 +14,6 @@ const char *codec_path(char *buf, size_t n, const char *path, const char *key) {
         snprintf(buf, n, "%s.%s", path, key);
     else
         snprintf(buf, n, "%s", key);
-    utf8_repair(buf);
     return buf;
 }
 

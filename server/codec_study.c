@@ -30,7 +30,7 @@ static int is_name(const char *s, const char *first) {
 }
 
 static int parse_name(struct study *s, struct err *e) {
-    if (codec_str(s->def, "", "name", 128, NULL, 1, &s->name, e) != 0) return -1;
+    if (codec_str(s->def, "", "name", CODEC_STUDY_NAME_MAX, NULL, 1, &s->name, e) != 0) return -1;
     if (!is_name(s->name, "")) {
         return err_set(e, 422, "bad_value", "name",
                        "name must start with a letter or digit and use only letters, "
@@ -366,6 +366,10 @@ void codec_study_cleanup(struct study *s) {
     space_free(s->space);
     json_decref(s->def);
     memset(s, 0, sizeof *s);
+}
+
+int codec_study_key_ok(const char *key) {
+    return strlen(key) <= CODEC_STUDY_NAME_MAX && is_name(key, "");
 }
 
 int codec_study_objective(const struct study *s, const char *name) {

@@ -54,6 +54,11 @@ int codec_study_load(long long id, const json_t *def, struct study *s, struct er
 
 void codec_study_cleanup(struct study *s);
 
+/* Whether key could name a study at all: a study name (letters, digits,
+ * '.', '_', '-', at most CODEC_STUDY_NAME_MAX) or an id (digits). */
+#define CODEC_STUDY_NAME_MAX 128
+int codec_study_key_ok(const char *key);
+
 /* Index of objective name, or -1. */
 int codec_study_objective(const struct study *s, const char *name);
 

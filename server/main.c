@@ -268,15 +268,7 @@ static int worker_cli(int argc, char **argv) {
     int rc = worker_opts(argc, argv, &cfg);
     if (rc) return rc < 0 ? 0 : rc;
 
-    /* Read the token once here, where a bad file can still be reported:
-     * the clients of the slots read it again and send none on failure. */
-    struct err e;
-    err_clear(&e);
-    char token[256];
-    if (client_token_read(token, sizeof token, &e) != 0) {
-        fprintf(stderr, "hpod worker: %s\n", e.msg);
-        return 2;
-    }
+    if (client_token_check("hpod worker") != 0) return 2;
     char name[256], train_bin[PATH_MAX + 16];
     if (!cfg.name) {
         char host[128] = "host";

@@ -112,7 +112,7 @@ static void child_exec(const struct runner_job *job, pid_t parent, int out, int 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     struct spawn_error se = {0, 0};
-    int in = open("/dev/null", O_RDONLY);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC); /* dup2 clears it on 0 */
     if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) goto fail;
     if (job->cwd && chdir(job->cwd) != 0) {
         se.is_chdir = 1;

@@ -41,12 +41,11 @@ static const char *key_column(const char *key) {
     return is_digits(key) ? "id = $1::bigint" : "name = $1";
 }
 
-/* 404 for a key that no study can have: names are ASCII letters, digits,
- * '.', '_' and '-' (migration 0001). Such a key is not sent to the
- * database, which refuses text that is not UTF-8 with an error. */
+/* 404 for a key that no study can have. Such a key (text that is not
+ * UTF-8, say) is not sent to the database, which would refuse it with an
+ * error. */
 static int check_key(const char *key, struct err *e) {
-    size_t n = strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
-    if (key[n] == '\0' && n > 0 && n <= 128) return 0;
+    if (codec_study_key_ok(key)) return 0;
     return err_set(e, 404, "study_not_found", NULL, "no such study");
 }
 

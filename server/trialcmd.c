@@ -71,13 +71,14 @@ static char *fill(const char *arg, const struct trialcmd_in *in, const char *par
     return out;
 }
 
+#define ENV_NAME_MAX (sizeof "HPOD_PARAM_" + SPACE_MAX_NAME_BYTES)
+
 /* The environment variable that carries parameter `name` to a command
  * trial: HPOD_PARAM_ and the name in upper case, with every character
  * other than a letter, a digit or '_' as '_' (so that a shell can read it,
  * and '=' cannot end the name early). Names such as x and X, or a-b and
  * a_b, share one variable, so trialcmd_check refuses a study that has
  * both. */
-#define ENV_NAME_MAX (sizeof "HPOD_PARAM_" + SPACE_MAX_NAME_BYTES)
 static void env_name(const char *name, char *var, size_t n) {
     snprintf(var, n, "HPOD_PARAM_%s", name);
     for (char *c = var + 11; *c; c++) {

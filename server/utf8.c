@@ -40,15 +40,6 @@ static int char_len(const unsigned char *s) {
     return n;
 }
 
-int utf8_is_valid(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        int n = char_len(p);
-        if (!n) return 0;
-        p += n;
-    }
-    return 1;
-}
-
 void utf8_repair(char *s) {
     for (unsigned char *p = (unsigned char *)s; *p;) {
         int n = char_len(p);

@@ -11,9 +11,6 @@
 /* Characters in the n bytes of valid UTF-8 at s. */
 size_t utf8_chars(const char *s, size_t n);
 
-/* Whether the string s is valid UTF-8. */
-int utf8_is_valid(const char *s);
-
 /* Replace every byte of s that is not part of a valid UTF-8 character
  * (a character cut short at the end, say) with '?'. */
 void utf8_repair(char *s);
